@@ -1,0 +1,99 @@
+//! `dfh init`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Context;
+use crate::config::Goal;
+use crate::printer::Render;
+use crate::scaffold::{self, InitOptions, InitReport};
+
+/// Harness the current repository: write program.md, docs/, checks/ and dfh.toml (never
+/// overwriting a file), detect the run command and metric, import an existing results.tsv.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The training command, e.g. "python3 train.py --config small.yaml".
+    #[arg(long)]
+    command: Option<String>,
+    /// The metric's name as the script prints it, e.g. val_bpb.
+    #[arg(long)]
+    metric: Option<String>,
+    /// A regex with one capture group that reads the metric from the log.
+    #[arg(long)]
+    pattern: Option<String>,
+    /// Whether lower or higher is better.
+    #[arg(long, value_parser = parse_goal)]
+    goal: Option<Goal>,
+    /// A file experiments may change (repeatable).
+    #[arg(long, value_name = "FILE")]
+    editable: Vec<String>,
+    /// A file that must not change (repeatable).
+    #[arg(long, value_name = "FILE")]
+    readonly: Vec<String>,
+}
+
+fn parse_goal(text: &str) -> Result<Goal, String> {
+    match text {
+        "minimize" | "min" => Ok(Goal::Minimize),
+        "maximize" | "max" => Ok(Goal::Maximize),
+        _ => Err(format!("`{text}` is not a goal; use minimize or maximize")),
+    }
+}
+
+pub fn run(context: &Context, args: InitArgs) -> anyhow::Result<ExitCode> {
+    let options = InitOptions {
+        command: args.command,
+        metric: args.metric,
+        pattern: args.pattern,
+        goal: args.goal,
+        editable: args.editable,
+        readonly: args.readonly,
+    };
+    let report = scaffold::init(&context.dir, &options)?;
+    for warning in &report.warnings {
+        context.printer.talk(&format!("warning: {warning}"));
+    }
+    context.printer.render(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Render for InitReport {
+    fn human(&self) -> String {
+        let mut lines = vec![format!(
+            "harnessed {}: `{}`, {} {} ({}), editable {}, read-only {}",
+            self.root.display(),
+            self.command,
+            self.goal.as_str(),
+            self.metric,
+            if self.goal == Goal::Minimize {
+                "lower is better"
+            } else {
+                "higher is better"
+            },
+            self.editable.join(", "),
+            if self.readonly.is_empty() {
+                "none".into()
+            } else {
+                self.readonly.join(", ")
+            },
+        )];
+        if !self.created.is_empty() {
+            lines.push(format!("created: {}", self.created.join(", ")));
+        }
+        if !self.kept.is_empty() {
+            lines.push(format!(
+                "kept (already there, not touched): {}",
+                self.kept.join(", ")
+            ));
+        }
+        if !self.accepted.is_empty() {
+            lines.push(format!(
+                "accepted the new content of {}",
+                self.accepted.join(", ")
+            ));
+        }
+        lines.push("next: fill in docs/architecture.md, then point your agent at program.md (or plan the baseline: `dfh plan --title baseline ...`)".into());
+        lines.join("\n")
+    }
+}

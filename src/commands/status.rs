@@ -1,0 +1,175 @@
+//! `dfh status`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Context;
+use crate::decide::round;
+use crate::journal::{Phase, State};
+use crate::lock::ProjectLock;
+use crate::next::{next_step, NextStep};
+use crate::pipeline::recovery;
+use crate::printer::Render;
+use crate::project::paths;
+
+/// Where things stand: the best result, counts by status, the last five experiments and
+/// what to do next. Also settles a run that an earlier, killed dfh left unfinished.
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
+
+#[derive(Debug, Serialize)]
+pub struct StatusView {
+    pub metric: String,
+    pub goal: String,
+    pub best: Option<BestView>,
+    pub experiments: usize,
+    pub counts: BTreeMap<String, usize>,
+    pub last: Vec<LineView>,
+    pub running: Option<u32>,
+    pub next: NextStep,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BestView {
+    pub experiment: u32,
+    pub value: f64,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineView {
+    pub experiment: u32,
+    pub title: String,
+    pub status: String,
+    pub value: Option<f64>,
+}
+
+pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let project = context.project()?;
+    let (mut state, loaded) = project.load()?;
+    let mut notes = Vec::new();
+    for skipped in &loaded.skipped {
+        notes.push(format!(
+            "journal line {} skipped: {}",
+            skipped.line, skipped.reason
+        ));
+    }
+    if state.running.is_some() {
+        // Holding the lock proves the dfh that started the run is gone.
+        if let Ok(_lock) = ProjectLock::acquire(&project.path(paths::LOCK), "dfh status") {
+            if let Some(settled) = recovery::settle(
+                &project,
+                &mut state,
+                "dfh was stopped before the run finished",
+            )? {
+                notes.push(format!(
+                    "experiment {} was interrupted (an earlier dfh was stopped mid-run): {}branch restored. `dfh run` runs it again",
+                    settled.experiment,
+                    settled
+                        .killed_pid
+                        .map(|pid| format!("stopped its training process {pid}; "))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let view = view(&project.config, &state, notes);
+    context.printer.render(&view);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> StatusView {
+    let mut counts = BTreeMap::new();
+    for experiment in state.experiments.values() {
+        let label = match (experiment.phase, &experiment.status_text) {
+            (Phase::Other, Some(text)) => text.clone(),
+            (phase, _) => phase.label().to_string(),
+        };
+        *counts.entry(label).or_insert(0) += 1;
+    }
+    let last = state
+        .experiments
+        .values()
+        .rev()
+        .take(5)
+        .map(|experiment| LineView {
+            experiment: experiment.number,
+            title: experiment.title.clone(),
+            status: experiment
+                .status_text
+                .clone()
+                .unwrap_or_else(|| experiment.phase.label().into()),
+            value: experiment.value,
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    StatusView {
+        metric: config.metric.name.clone(),
+        goal: config.metric.goal.as_str().into(),
+        best: state.best.as_ref().map(|best| BestView {
+            experiment: best.experiment,
+            value: best.value,
+            title: state
+                .experiments
+                .get(&best.experiment)
+                .map(|experiment| experiment.title.clone())
+                .unwrap_or_default(),
+        }),
+        experiments: state.experiments.len(),
+        counts,
+        last,
+        running: state.running.as_ref().map(|running| running.experiment),
+        next: next_step(state),
+        notes,
+    }
+}
+
+impl Render for StatusView {
+    fn human(&self) -> String {
+        let mut lines = Vec::new();
+        match &self.best {
+            Some(best) => lines.push(format!(
+                "best: {} {} (#{} {})",
+                self.metric,
+                round(best.value),
+                best.experiment,
+                best.title
+            )),
+            None => lines.push(format!("best: none yet ({} {})", self.goal, self.metric)),
+        }
+        let counts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(status, count)| format!("{count} {status}"))
+            .collect();
+        lines.push(format!(
+            "experiments: {}{}",
+            self.experiments,
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.join(", "))
+            }
+        ));
+        for line in &self.last {
+            lines.push(format!(
+                "  #{} {} {} {}",
+                line.experiment,
+                line.status,
+                line.value.map(round).unwrap_or_else(|| "-".into()),
+                line.title
+            ));
+        }
+        for note in &self.notes {
+            lines.push(format!("note: {note}"));
+        }
+        lines.push(format!("next: {} — {}", self.next.command, self.next.why));
+        lines.join("\n")
+    }
+}

@@ -1,0 +1,311 @@
+//! The state of a project: the fold of its journal's events.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Decided, Event, Initialized, Outcome, Planned, Started};
+
+/// Where an experiment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Planned and waiting to run (also after a rejection or an interruption).
+    Pending,
+    Running,
+    /// Decided: keep, discard, crash or timeout.
+    Done(Outcome),
+    Abandoned,
+    /// Imported from an earlier results.tsv with a status of its own spelling.
+    Other,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Running => "running",
+            Phase::Done(outcome) => outcome.as_str(),
+            Phase::Abandoned => "abandoned",
+            Phase::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Experiment {
+    pub number: u32,
+    pub title: String,
+    pub phase: Phase,
+    /// The original status text of an imported row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
+    pub imported: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Planned>,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub value: Option<f64>,
+    pub best_before: Option<f64>,
+    pub seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_gb: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash_class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rejection: Option<String>,
+    pub logs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+impl Experiment {
+    fn new(number: u32, title: String) -> Self {
+        Self {
+            number,
+            title,
+            phase: Phase::Pending,
+            status_text: None,
+            imported: false,
+            plan: None,
+            attempts: 0,
+            commit: None,
+            parent: None,
+            value: None,
+            best_before: None,
+            seconds: None,
+            memory_gb: None,
+            reason: None,
+            crash_class: None,
+            fix: None,
+            learning: None,
+            last_rejection: None,
+            logs: Vec::new(),
+            finished_at: None,
+        }
+    }
+
+    pub fn direction(&self) -> Option<&str> {
+        self.plan
+            .as_ref()
+            .and_then(|plan| plan.direction.as_deref())
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self.phase {
+            Phase::Done(outcome) => Some(outcome),
+            _ => None,
+        }
+    }
+
+    /// Crashed once and may be retried with `dfh run --retry`.
+    pub fn awaiting_retry(&self) -> bool {
+        matches!(self.phase, Phase::Done(outcome) if outcome.failed()) && self.attempts < 2
+    }
+}
+
+/// The current best: the latest kept experiment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Best {
+    pub experiment: u32,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub initialized: Option<Initialized>,
+    pub readonly_hashes: BTreeMap<String, String>,
+    /// When the read-only hashes were last recorded.
+    pub readonly_since: String,
+    pub experiments: BTreeMap<u32, Experiment>,
+    pub best: Option<Best>,
+    /// The run in progress according to the journal (a `started` with no `finished`).
+    pub running: Option<Started>,
+}
+
+impl State {
+    pub fn fold(events: &[Event]) -> Self {
+        let mut state = State::default();
+        for event in events {
+            state.apply(event);
+        }
+        state
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Initialized(init) => {
+                self.readonly_hashes = init.readonly_hashes.clone();
+                self.readonly_since = init.at.clone();
+                self.initialized = Some(init.clone());
+            }
+            Event::ReadonlyAccepted(accepted) => {
+                self.readonly_hashes = accepted.readonly_hashes.clone();
+                self.readonly_since = accepted.at.clone();
+            }
+            Event::Imported(row) => {
+                let mut experiment = Experiment::new(row.experiment, row.description.clone());
+                experiment.imported = true;
+                experiment.phase = match row.status.as_str() {
+                    "keep" => Phase::Done(Outcome::Keep),
+                    "discard" => Phase::Done(Outcome::Discard),
+                    "crash" => Phase::Done(Outcome::Crash),
+                    "timeout" => Phase::Done(Outcome::Timeout),
+                    other => {
+                        experiment.status_text = Some(other.to_string());
+                        Phase::Other
+                    }
+                };
+                experiment.commit = row.commit.clone();
+                experiment.value = row.value;
+                experiment.seconds = row.seconds;
+                experiment.memory_gb = row.memory_gb;
+                experiment.attempts = 1;
+                experiment.finished_at = Some(row.at.clone());
+                if experiment.phase == Phase::Done(Outcome::Keep) {
+                    if let Some(value) = row.value {
+                        self.best = Some(Best {
+                            experiment: row.experiment,
+                            value,
+                            commit: row.commit.clone(),
+                        });
+                    }
+                }
+                self.experiments.insert(row.experiment, experiment);
+            }
+            Event::Planned(plan) => {
+                let experiment = self
+                    .experiments
+                    .entry(plan.experiment)
+                    .or_insert_with(|| Experiment::new(plan.experiment, plan.title.clone()));
+                experiment.title = plan.title.clone();
+                experiment.plan = Some(plan.clone());
+                experiment.phase = Phase::Pending;
+            }
+            Event::Rejected(rejected) => {
+                if let Some(experiment) = self.experiments.get_mut(&rejected.experiment) {
+                    experiment.last_rejection = Some(rejected.reason.clone());
+                }
+            }
+            Event::Started(started) => {
+                if let Some(experiment) = self.experiments.get_mut(&started.experiment) {
+                    experiment.phase = Phase::Running;
+                    experiment.attempts = started.attempt;
+                    experiment.commit = Some(started.commit.clone());
+                    experiment.parent = Some(started.parent.clone());
+                    experiment.logs.push(started.log.clone());
+                }
+                self.running = Some(started.clone());
+            }
+            Event::Launched(launched) => {
+                if let Some(running) = self.running.as_mut() {
+                    if running.experiment == launched.experiment {
+                        running.child_pid = Some(launched.child_pid);
+                        running.child_start = launched.child_start;
+                    }
+                }
+            }
+            Event::Finished(_) => {
+                self.running = None;
+            }
+            Event::Decided(decided) => self.decide(decided),
+            Event::Interrupted(interrupted) => {
+                self.running = None;
+                if let Some(experiment) = self.experiments.get_mut(&interrupted.experiment) {
+                    experiment.phase = Phase::Pending;
+                    experiment.attempts = interrupted.attempt.saturating_sub(1);
+                    experiment.reason = Some(interrupted.reason.clone());
+                }
+            }
+            Event::Learned(learned) => {
+                if let Some(experiment) = self.experiments.get_mut(&learned.experiment) {
+                    experiment.learning = Some(learned.text.clone());
+                }
+            }
+            Event::Abandoned(abandoned) => {
+                if let Some(experiment) = self.experiments.get_mut(&abandoned.experiment) {
+                    experiment.phase = Phase::Abandoned;
+                    experiment.reason = Some(abandoned.reason.clone());
+                }
+            }
+            Event::Unknown => {}
+        }
+    }
+
+    fn decide(&mut self, decided: &Decided) {
+        self.running = None;
+        let Some(experiment) = self.experiments.get_mut(&decided.experiment) else {
+            return;
+        };
+        experiment.phase = Phase::Done(decided.outcome);
+        experiment.attempts = decided.attempt;
+        experiment.commit = Some(decided.commit.clone());
+        experiment.value = decided.value;
+        experiment.best_before = decided.best_before;
+        experiment.seconds = Some(decided.seconds);
+        experiment.memory_gb = decided.memory_gb;
+        experiment.reason = Some(decided.reason.clone());
+        experiment.crash_class = decided.crash_class.clone();
+        experiment.fix = decided.fix.clone();
+        experiment.finished_at = Some(decided.at.clone());
+        if decided.outcome == Outcome::Keep {
+            if let Some(value) = decided.value {
+                self.best = Some(Best {
+                    experiment: decided.experiment,
+                    value,
+                    commit: Some(decided.commit.clone()),
+                });
+            }
+        }
+    }
+
+    /// The number the next planned experiment gets.
+    pub fn next_number(&self) -> u32 {
+        self.experiments
+            .keys()
+            .next_back()
+            .map_or(1, |last| last + 1)
+    }
+
+    /// The experiment waiting to run, if any: planned, or crashed once and awaiting a retry.
+    pub fn pending(&self) -> Option<&Experiment> {
+        self.experiments
+            .values()
+            .next_back()
+            .filter(|experiment| matches!(experiment.phase, Phase::Pending | Phase::Running))
+    }
+
+    /// The latest experiment when it crashed once and may be retried.
+    pub fn awaiting_retry(&self) -> Option<&Experiment> {
+        self.experiments
+            .values()
+            .next_back()
+            .filter(|experiment| experiment.awaiting_retry())
+    }
+
+    /// Experiments that ran to a decision (imported rows included).
+    pub fn finished(&self) -> impl DoubleEndedIterator<Item = &Experiment> {
+        self.experiments.values().filter(|experiment| {
+            matches!(
+                experiment.phase,
+                Phase::Done(_) | Phase::Abandoned | Phase::Other
+            )
+        })
+    }
+
+    /// True when no experiment has run yet: the next one is the baseline.
+    pub fn no_baseline(&self) -> bool {
+        self.best.is_none()
+    }
+}

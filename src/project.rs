@@ -1,0 +1,113 @@
+//! A harnessed project: its root, configuration, journal and well-known paths.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config, ConfigError};
+use crate::journal::{Journal, JournalError, Loaded, State};
+use crate::vcs::Git;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{0} is not inside a git repository; dfh records every experiment as a commit. Run `git init && git add -A && git commit -m initial` first")]
+    NotGit(String),
+    #[error(
+        "no dfh.toml in {0}: this repository is not harnessed yet. Run `dfh init` at its root"
+    )]
+    NotInitialized(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Well-known paths of a project, relative to its root.
+pub mod paths {
+    pub const DFH_DIR: &str = ".dfh";
+    pub const JOURNAL: &str = ".dfh/journal.jsonl";
+    pub const LOCK: &str = ".dfh/lock";
+    pub const LOGS: &str = ".dfh/logs";
+    pub const IMPORTED: &str = ".dfh/imported";
+    pub const SCRATCH_INDEX: &str = ".dfh/index.tmp";
+    pub const RESULTS: &str = "results.tsv";
+    pub const METRICS: &str = "metrics";
+    pub const PROGRAM: &str = "program.md";
+    pub const DOCS: &str = "docs";
+    pub const HYPOTHESES: &str = "docs/hypotheses.md";
+    pub const STRATEGY: &str = "docs/strategy.md";
+    pub const CONSTRAINTS: &str = "docs/constraints.md";
+    pub const ARCHITECTURE: &str = "docs/architecture.md";
+    pub const PAPERS: &str = "docs/papers";
+    pub const CHECKS: &str = "checks";
+    pub const RULES: &str = "checks/rules.toml";
+    pub const FAILURES: &str = "checks/failures.toml";
+    pub const PRE_TRAIN_CHECK: &str = "checks/pre_train_check.py";
+    pub const DIAG_HELPER: &str = "dfh_diag.py";
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+    pub git: Git,
+    pub journal: Journal,
+}
+
+impl Project {
+    /// Finds the project that contains `dir` and reads its configuration.
+    pub fn open(dir: &Path) -> Result<Self, ProjectError> {
+        let root =
+            Git::discover(dir).ok_or_else(|| ProjectError::NotGit(dir.display().to_string()))?;
+        let config_path = root.join(config::FILE_NAME);
+        if !config_path.exists() {
+            return Err(ProjectError::NotInitialized(root.display().to_string()));
+        }
+        let config = Config::load(&config_path).map_err(|error| match error {
+            ConfigError::Invalid { line, message, .. } => ConfigError::Invalid {
+                path: config::FILE_NAME.into(),
+                line,
+                message,
+            },
+            other => other,
+        })?;
+        Ok(Self::with_config(root, config))
+    }
+
+    pub fn with_config(root: PathBuf, config: Config) -> Self {
+        Self {
+            git: Git::new(root.clone()),
+            journal: Journal::new(root.join(paths::JOURNAL)),
+            root,
+            config,
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// Reads the journal and folds it into the project's state.
+    pub fn load(&self) -> Result<(State, Loaded), ProjectError> {
+        let loaded = self.journal.load()?;
+        let state = State::fold(&loaded.events);
+        Ok((state, loaded))
+    }
+
+    /// The log path of run `run` of experiment `number`: N.log, N.2.log, ...
+    pub fn log_path(&self, number: u32, run_index: u32) -> String {
+        if run_index <= 1 {
+            format!("{}/{number}.log", paths::LOGS)
+        } else {
+            format!("{}/{number}.{run_index}.log", paths::LOGS)
+        }
+    }
+}
+
+/// The current time as RFC 3339 (seconds), or `DFH_NOW` when set (tests).
+pub fn now() -> String {
+    if let Ok(fixed) = std::env::var(crate::env::NOW) {
+        if !fixed.is_empty() {
+            return fixed;
+        }
+    }
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

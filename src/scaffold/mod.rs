@@ -1,0 +1,295 @@
+//! `dfh init`: the layout of a harnessed project, written into an existing repository.
+//! Nothing that exists is ever overwritten; what was kept is reported.
+
+pub mod detect;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::config::{self, Config, Goal, MetricConfig, RunConfig};
+use crate::journal::{Event, Initialized, ReadonlyAccepted};
+use crate::lock::ProjectLock;
+use crate::pipeline::preflight::hash_files;
+use crate::project::{now, paths, Project, ProjectError};
+use crate::vcs::Git;
+
+/// Values given on the command line; each replaces what detection would find.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    pub command: Option<String>,
+    pub metric: Option<String>,
+    pub pattern: Option<String>,
+    pub goal: Option<Goal>,
+    pub editable: Vec<String>,
+    pub readonly: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub root: PathBuf,
+    pub created: Vec<String>,
+    pub kept: Vec<String>,
+    pub command: String,
+    pub metric: String,
+    pub goal: Goal,
+    pub editable: Vec<String>,
+    pub readonly: Vec<String>,
+    /// Read-only files whose new content was accepted on a second `dfh init`.
+    pub accepted: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport> {
+    let root = Git::discover(dir).ok_or_else(|| ProjectError::NotGit(dir.display().to_string()))?;
+    std::fs::create_dir_all(root.join(paths::DFH_DIR))
+        .with_context(|| format!("cannot create {}", root.join(paths::DFH_DIR).display()))?;
+    let _lock = ProjectLock::acquire(&root.join(paths::LOCK), "dfh init")?;
+    let mut report = InitReport {
+        root: root.clone(),
+        created: Vec::new(),
+        kept: Vec::new(),
+        command: String::new(),
+        metric: String::new(),
+        goal: Goal::Minimize,
+        editable: Vec::new(),
+        readonly: Vec::new(),
+        accepted: Vec::new(),
+        warnings: Vec::new(),
+    };
+
+    let config_path = root.join(config::FILE_NAME);
+    let config = if config_path.exists() {
+        report.kept.push(config::FILE_NAME.into());
+        Config::load(&config_path)?
+    } else {
+        let config = configure(&root, options, &mut report.warnings);
+        let text = config::render_default(&config.run, &config.metric);
+        // The rendered file must read back as the same configuration.
+        Config::parse(&text, config::FILE_NAME)?;
+        write_new(&root, config::FILE_NAME, &text, &mut report)?;
+        config
+    };
+    report.command = config.run.command.clone();
+    report.metric = config.metric.name.clone();
+    report.goal = config.metric.goal;
+    report.editable = config.run.editable.clone();
+    report.readonly = config.run.readonly.clone();
+    for file in config.run.editable.iter().chain(&config.run.readonly) {
+        if !root.join(file).exists() {
+            report.warnings.push(format!(
+                "{file} is listed in dfh.toml but does not exist; create it or fix [run] in dfh.toml"
+            ));
+        }
+    }
+
+    for (path, text) in templates(&config) {
+        write_new(&root, path, &text, &mut report)?;
+    }
+    std::fs::create_dir_all(root.join(paths::LOGS))?;
+    std::fs::create_dir_all(root.join(paths::METRICS))?;
+    exclude(&root)?;
+
+    let project = Project::with_config(root.clone(), config);
+    record_init(&project, &mut report)?;
+    if !root.join(paths::RESULTS).exists() {
+        std::fs::write(
+            root.join(paths::RESULTS),
+            crate::results::header(&project.config.metric.name),
+        )?;
+        report.created.push(paths::RESULTS.into());
+    }
+    if project.git.head_commit()?.is_none() {
+        report.warnings.push(
+            "the repository has no commit yet; commit your training script (`git add -A && git commit -m initial`) before `dfh run`".into(),
+        );
+    }
+    Ok(report)
+}
+
+/// Builds the configuration from detection and flags.
+fn configure(root: &Path, options: &InitOptions, warnings: &mut Vec<String>) -> Config {
+    let detected = detect::detect(root);
+    let run = RunConfig {
+        command: options.command.clone().unwrap_or(detected.command),
+        editable: if options.editable.is_empty() {
+            vec![detected.training_file.unwrap_or_else(|| "train.py".into())]
+        } else {
+            options.editable.clone()
+        },
+        readonly: if options.readonly.is_empty() {
+            detected.readonly
+        } else {
+            options.readonly.clone()
+        },
+        ..RunConfig::default()
+    };
+    let mut metric = MetricConfig::default();
+    match (&options.metric, detected.metric) {
+        (Some(name), _) => {
+            metric.name = name.clone();
+            metric.goal = detect::goal_of(&name.to_ascii_lowercase()).unwrap_or(Goal::Minimize);
+        }
+        (None, Some((name, goal))) => {
+            metric.name = name;
+            metric.goal = goal;
+        }
+        (None, None) => warnings.push(
+            "no metric print (`print(f\"val_bpb: {...}\")`) found in the training files; assumed val_bpb (lower is better). Set [metric] name in dfh.toml or pass --metric".into(),
+        ),
+    }
+    if let Some(goal) = options.goal {
+        metric.goal = goal;
+    }
+    if let Some(pattern) = &options.pattern {
+        metric.pattern = pattern.clone();
+    }
+    Config {
+        run,
+        metric,
+        ..Config::default()
+    }
+}
+
+fn templates(config: &Config) -> Vec<(&'static str, String)> {
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "(none)".to_string()
+        } else {
+            items
+                .iter()
+                .map(|item| format!("`{item}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let fill = |text: &str| {
+        text.replace("{metric}", &config.metric.name)
+            .replace(
+                "{goal_word}",
+                match config.metric.goal {
+                    Goal::Minimize => "minimize",
+                    Goal::Maximize => "maximize",
+                },
+            )
+            .replace("{command}", &config.run.command)
+            .replace("{editable}", &list(&config.run.editable))
+            .replace("{readonly}", &list(&config.run.readonly))
+            .replace("{budget}", &config.run.budget)
+    };
+    vec![
+        (
+            paths::PROGRAM,
+            fill(include_str!("../../assets/templates/program.md")),
+        ),
+        (
+            paths::ARCHITECTURE,
+            fill(include_str!("../../assets/templates/architecture.md")),
+        ),
+        (
+            paths::CONSTRAINTS,
+            fill(include_str!("../../assets/templates/constraints.md")),
+        ),
+        (
+            paths::STRATEGY,
+            fill(include_str!("../../assets/templates/strategy.md")),
+        ),
+        (
+            paths::HYPOTHESES,
+            fill(include_str!("../../assets/templates/hypotheses.md")),
+        ),
+        (
+            "docs/papers/README.md",
+            include_str!("../../assets/templates/papers-README.md").into(),
+        ),
+        (
+            paths::RULES,
+            include_str!("../../assets/templates/rules.toml").into(),
+        ),
+        (
+            paths::FAILURES,
+            include_str!("../../assets/templates/failures.toml").into(),
+        ),
+    ]
+}
+
+/// Writes `relative` only when it does not exist; reports which.
+fn write_new(root: &Path, relative: &str, text: &str, report: &mut InitReport) -> Result<()> {
+    let path = root.join(relative);
+    if path.exists() {
+        report.kept.push(relative.into());
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    report.created.push(relative.into());
+    Ok(())
+}
+
+/// results.tsv, metrics/ and .dfh/ stay out of git, through .git/info/exclude.
+fn exclude(root: &Path) -> Result<()> {
+    let git_dir = Git::new(root).git_dir()?;
+    let path = git_dir.join("info/exclude");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let missing: Vec<&str> = ["/results.tsv", "/metrics/", "/.dfh/", "/report/"]
+        .into_iter()
+        .filter(|entry| !existing.lines().any(|line| line.trim() == *entry))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(git_dir.join("info"))?;
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# dfh\n");
+    for entry in missing {
+        text.push_str(entry);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Journals `initialized` once; later inits accept changed read-only files.
+fn record_init(project: &Project, report: &mut InitReport) -> Result<()> {
+    let (state, _) = project.load()?;
+    let hashes = hash_files(&project.root, &project.config.run.readonly);
+    match &state.initialized {
+        None => {
+            let branch = project.git.current_branch()?.unwrap_or_default();
+            let base_commit = project.git.head_commit()?.unwrap_or_default();
+            project.journal.append(&[Event::Initialized(Initialized {
+                at: now(),
+                branch,
+                base_commit,
+                editable: project.config.run.editable.clone(),
+                readonly_hashes: hashes,
+            })])?;
+        }
+        Some(_) if hashes != state.readonly_hashes => {
+            report.accepted = hashes
+                .iter()
+                .filter(|(file, hash)| state.readonly_hashes.get(*file) != Some(*hash))
+                .map(|(file, _)| file.clone())
+                .collect();
+            project
+                .journal
+                .append(&[Event::ReadonlyAccepted(ReadonlyAccepted {
+                    at: now(),
+                    readonly_hashes: hashes,
+                })])?;
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}

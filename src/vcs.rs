@@ -1,0 +1,391 @@
+//! Git, through one typed wrapper that shells out to `git`.
+//!
+//! Every call strips the `GIT_DIR` family from the environment, runs with `LC_ALL=C` and no
+//! terminal prompt, and records the command, its status and its stderr in errors. When the
+//! user has no identity configured, commits are made as `dfh <dfh@localhost>` for that
+//! command alone; the user's configuration is never written.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::env;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("`git {command}` failed ({status}): {stderr}")]
+    Failed {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("cannot run git: {0}. Install git and make sure it is on PATH")]
+    Spawn(std::io::Error),
+}
+
+/// A change in the working tree, from `git status --porcelain=v2`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Modified,
+    Added,
+    Deleted,
+    Renamed,
+    Untracked,
+    Conflicted,
+}
+
+#[derive(Debug, Clone)]
+pub struct Git {
+    root: PathBuf,
+}
+
+impl Git {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The top level of the repository that contains `dir`, or None outside any repository.
+    pub fn discover(dir: &Path) -> Option<PathBuf> {
+        let output = base_command(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        (!text.is_empty()).then(|| PathBuf::from(text))
+    }
+
+    fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = base_command(&self.root);
+        command.args(args);
+        command
+    }
+
+    fn execute(&self, mut command: Command, label: String) -> Result<Output, GitError> {
+        let output = command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(GitError::Spawn)?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(GitError::Failed {
+                command: label,
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    /// Runs git with `args` and returns its stdout.
+    pub fn run(&self, args: &[&str]) -> Result<String, GitError> {
+        let output = self.execute(self.command(args), args.join(" "))?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Result<String, GitError> {
+        let mut command = self.command(args);
+        for (key, value) in vars {
+            command.env(key, value);
+        }
+        let output = self.execute(command, args.join(" "))?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    pub fn head_commit(&self) -> Result<Option<String>, GitError> {
+        match self.run(&["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]) {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(GitError::Failed { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The current branch, or None on a detached HEAD.
+    pub fn current_branch(&self) -> Result<Option<String>, GitError> {
+        match self.run(&["symbolic-ref", "--quiet", "--short", "HEAD"]) {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(GitError::Failed { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The path of the repository's git directory.
+    pub fn git_dir(&self) -> Result<PathBuf, GitError> {
+        let text = self.run(&["rev-parse", "--absolute-git-dir"])?;
+        Ok(PathBuf::from(text.trim()))
+    }
+
+    /// A rebase, merge, cherry-pick or bisect in progress, by name.
+    pub fn operation_in_progress(&self, git_dir: &Path) -> Option<&'static str> {
+        [
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase"),
+            ("MERGE_HEAD", "a merge"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+            ("BISECT_LOG", "a bisect"),
+        ]
+        .into_iter()
+        .find(|(file, _)| git_dir.join(file).exists())
+        .map(|(_, name)| name)
+    }
+
+    /// Changed and untracked files (ignored files are not listed).
+    pub fn status(&self) -> Result<Vec<Change>, GitError> {
+        let text = self.run(&["status", "--porcelain=v2", "-z", "--untracked-files=all"])?;
+        Ok(parse_status(&text))
+    }
+
+    /// Commits the working-tree content of `paths` on top of `parent` without touching the
+    /// user's index for any other path; returns the new commit. The branch is not moved.
+    pub fn commit_paths(
+        &self,
+        parent: &str,
+        paths: &[String],
+        message: &str,
+        scratch_index: &Path,
+    ) -> Result<String, GitError> {
+        let index = scratch_index.to_string_lossy().into_owned();
+        let with_index = [("GIT_INDEX_FILE", index.as_str())];
+        self.run_with_env(&["read-tree", parent], &with_index)?;
+        let mut add = vec!["add", "--all", "--"];
+        add.extend(paths.iter().map(String::as_str));
+        self.run_with_env(&add, &with_index)?;
+        let tree = self.run_with_env(&["write-tree"], &with_index)?;
+        let _ = std::fs::remove_file(scratch_index);
+        let identity = self.identity_env()?;
+        let vars: Vec<(&str, &str)> = identity
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect();
+        let commit = self.run_with_env(
+            &["commit-tree", tree.trim(), "-p", parent, "-m", message],
+            &vars,
+        )?;
+        Ok(commit.trim().to_string())
+    }
+
+    /// Author and committer variables when the user has no identity configured.
+    fn identity_env(&self) -> Result<Vec<(&'static str, String)>, GitError> {
+        let configured = |key: &str| {
+            self.run(&["config", "--get", key])
+                .map(|text| !text.trim().is_empty())
+                .unwrap_or(false)
+        };
+        let mut vars = Vec::new();
+        if std::env::var_os("GIT_AUTHOR_NAME").is_none() && !configured("user.name") {
+            vars.push(("GIT_AUTHOR_NAME", "dfh".to_string()));
+            vars.push(("GIT_COMMITTER_NAME", "dfh".to_string()));
+        }
+        if std::env::var_os("GIT_AUTHOR_EMAIL").is_none() && !configured("user.email") {
+            vars.push(("GIT_AUTHOR_EMAIL", "dfh@localhost".to_string()));
+            vars.push(("GIT_COMMITTER_EMAIL", "dfh@localhost".to_string()));
+        }
+        Ok(vars)
+    }
+
+    /// Moves refs in one transaction: each `(ref, new, expected old or None)`.
+    pub fn update_refs(&self, updates: &[(&str, &str, Option<&str>)]) -> Result<(), GitError> {
+        let mut script = String::from("start\n");
+        for (name, new, old) in updates {
+            match old {
+                Some(old) => script.push_str(&format!("update {name} {new} {old}\n")),
+                None => script.push_str(&format!("update {name} {new}\n")),
+            }
+        }
+        script.push_str("prepare\ncommit\n");
+        let mut command = self.command(["update-ref", "--stdin"]);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(GitError::Spawn)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin
+                .write_all(script.as_bytes())
+                .map_err(GitError::Spawn)?;
+        }
+        let output = child.wait_with_output().map_err(GitError::Spawn)?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(GitError::Failed {
+                command: "update-ref --stdin".into(),
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    /// Sets the index entries of `paths` to their content in HEAD (the worktree is untouched).
+    pub fn reset_index_paths(&self, paths: &[String]) -> Result<(), GitError> {
+        let mut args = vec!["reset", "-q", "HEAD", "--"];
+        args.extend(paths.iter().map(String::as_str));
+        self.run(&args).map(|_| ())
+    }
+
+    /// Restores `paths` in the index and working tree to their content at `commit`; a path
+    /// that does not exist there is removed.
+    pub fn restore_paths(&self, commit: &str, paths: &[String]) -> Result<(), GitError> {
+        for path in paths {
+            if self.path_exists_at(commit, path)? {
+                self.run(&["checkout", commit, "--", path])?;
+            } else {
+                let _ = self.run(&["rm", "-q", "--cached", "--ignore-unmatch", "--", path]);
+                let _ = std::fs::remove_file(self.root.join(path));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path_exists_at(&self, commit: &str, path: &str) -> Result<bool, GitError> {
+        let spec = format!("{commit}:{path}");
+        match self.run(&["cat-file", "-e", &spec]) {
+            Ok(_) => Ok(true),
+            Err(GitError::Failed { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `git diff` of `paths` between two commits.
+    pub fn diff(&self, from: &str, to: &str, paths: &[String]) -> Result<String, GitError> {
+        let mut args = vec!["diff", "--no-color", "--no-ext-diff", from, to, "--"];
+        args.extend(paths.iter().map(String::as_str));
+        self.run(&args)
+    }
+
+    pub fn resolve(&self, name: &str) -> Result<Option<String>, GitError> {
+        let spec = format!("{name}^{{commit}}");
+        match self.run(&["rev-parse", "--verify", "--quiet", &spec]) {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(GitError::Failed { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn base_command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.current_dir(dir);
+    for name in env::GIT_REDIRECTS {
+        command.env_remove(name);
+    }
+    command
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    command
+}
+
+/// Parses `git status --porcelain=v2 -z`.
+fn parse_status(text: &str) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut records = text.split('\0');
+    while let Some(record) = records.next() {
+        let mut fields = record.splitn(2, ' ');
+        let tag = fields.next().unwrap_or_default();
+        let rest = fields.next().unwrap_or_default();
+        match tag {
+            "1" => {
+                let parts: Vec<&str> = rest.splitn(8, ' ').collect();
+                if let (Some(xy), Some(path)) = (parts.first(), parts.get(7)) {
+                    changes.push(Change {
+                        path: path.to_string(),
+                        kind: kind_of(xy),
+                    });
+                }
+            }
+            "2" => {
+                let parts: Vec<&str> = rest.splitn(9, ' ').collect();
+                if let Some(path) = parts.get(8) {
+                    changes.push(Change {
+                        path: path.to_string(),
+                        kind: ChangeKind::Renamed,
+                    });
+                }
+                if let Some(original) = records.next() {
+                    changes.push(Change {
+                        path: original.to_string(),
+                        kind: ChangeKind::Deleted,
+                    });
+                }
+            }
+            "u" => {
+                if let Some(path) = rest.splitn(10, ' ').nth(9) {
+                    changes.push(Change {
+                        path: path.to_string(),
+                        kind: ChangeKind::Conflicted,
+                    });
+                }
+            }
+            "?" => changes.push(Change {
+                path: rest.to_string(),
+                kind: ChangeKind::Untracked,
+            }),
+            _ => {}
+        }
+    }
+    changes
+}
+
+fn kind_of(xy: &str) -> ChangeKind {
+    if xy.contains('D') {
+        ChangeKind::Deleted
+    } else if xy.starts_with('A') {
+        ChangeKind::Added
+    } else {
+        ChangeKind::Modified
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_porcelain_v2() {
+        let text = "1 .M N... 100644 100644 100644 abc abc train.py\0? notes.txt\0\
+                    2 R. N... 100644 100644 100644 abc abc R100 new.py\0old.py\0";
+        let changes = parse_status(text);
+        assert_eq!(changes.len(), 4);
+        assert_eq!(
+            changes[0],
+            Change {
+                path: "train.py".into(),
+                kind: ChangeKind::Modified
+            }
+        );
+        assert_eq!(changes[1].kind, ChangeKind::Untracked);
+        assert_eq!(
+            changes[2],
+            Change {
+                path: "new.py".into(),
+                kind: ChangeKind::Renamed
+            }
+        );
+        assert_eq!(
+            changes[3],
+            Change {
+                path: "old.py".into(),
+                kind: ChangeKind::Deleted
+            }
+        );
+    }
+}
