@@ -88,12 +88,12 @@ pub fn decide(metric: &MetricConfig, best: Option<f64>, run: &RunResult) -> Deci
     )
 }
 
-/// Rounds for messages to 4 significant digits past the point.
+/// Rounds for messages to 4 significant digits.
 pub fn round(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return value.to_string();
     }
-    let digits = (4 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let digits = (3 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
     let text = format!("{value:.digits$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()

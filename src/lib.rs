@@ -14,6 +14,7 @@ pub mod config;
 pub mod decide;
 pub mod env;
 pub mod executor;
+pub mod import;
 pub mod journal;
 pub mod lock;
 pub mod logscan;

@@ -87,6 +87,29 @@ impl Render for InitReport {
                 self.kept.join(", ")
             ));
         }
+        if let Some(imported) = &self.imported {
+            lines.push(format!(
+                "imported {} experiments from results.tsv (metric column `{}`); the original is kept at {}",
+                imported.rows, imported.metric_column, imported.original
+            ));
+            for skipped in &imported.skipped {
+                lines.push(format!(
+                    "  results.tsv:{}: not imported: {}",
+                    skipped.line, skipped.reason
+                ));
+            }
+            if !imported.duplicates.is_empty() {
+                let lines_text: Vec<String> = imported
+                    .duplicates
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                lines.push(format!(
+                    "  results.tsv lines {} repeat an earlier line and were imported once",
+                    lines_text.join(", ")
+                ));
+            }
+        }
         if !self.accepted.is_empty() {
             lines.push(format!(
                 "accepted the new content of {}",

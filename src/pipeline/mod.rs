@@ -293,9 +293,9 @@ fn preflight(project: &Project, state: &State, options: &RunOptions) -> Result<T
         branch,
         parent,
     };
-    let refusal = match preflight::check_changes(project)? {
+    let refusal = match preflight::check_readonly(project, state) {
         Err(refusal) => Some(refusal),
-        Ok(()) => preflight::check_readonly(project, state).err(),
+        Ok(()) => preflight::check_changes(project)?.err(),
     };
     if let Some(refusal) = refusal {
         reject(project, &target, "preflight", &refusal)?;

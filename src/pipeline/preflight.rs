@@ -48,7 +48,8 @@ pub fn check_changes(project: &Project) -> Result<Result<(), Refusal>, GitError>
     let editable = &project.config.run.editable;
     let mut outside: Vec<String> = Vec::new();
     for change in project.git.status()? {
-        if editable.contains(&change.path) || is_note(&change.path) {
+        let readonly = project.config.run.readonly.contains(&change.path);
+        if editable.contains(&change.path) || readonly || is_note(&change.path) {
             continue;
         }
         if change.kind == ChangeKind::Untracked && !is_code(&change.path) {

@@ -9,7 +9,10 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::{self, Config, Goal, MetricConfig, RunConfig};
-use crate::journal::{Event, Initialized, ReadonlyAccepted};
+use crate::import::{
+    import_results, GoalHint, ImportOptions, ImportReport, ImportedStatus, SkippedLine,
+};
+use crate::journal::{Event, Imported, Initialized, ReadonlyAccepted};
 use crate::lock::ProjectLock;
 use crate::pipeline::preflight::hash_files;
 use crate::project::{now, paths, Project, ProjectError};
@@ -26,6 +29,17 @@ pub struct InitOptions {
     pub readonly: Vec<String>,
 }
 
+/// What was imported from a results.tsv that existed before `dfh init`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub rows: usize,
+    pub metric_column: String,
+    /// The original file, kept byte for byte.
+    pub original: String,
+    pub skipped: Vec<SkippedLine>,
+    pub duplicates: Vec<usize>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
     pub root: PathBuf,
@@ -38,6 +52,8 @@ pub struct InitReport {
     pub readonly: Vec<String>,
     /// Read-only files whose new content was accepted on a second `dfh init`.
     pub accepted: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<ImportSummary>,
     pub warnings: Vec<String>,
 }
 
@@ -56,15 +72,18 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport> {
         editable: Vec::new(),
         readonly: Vec::new(),
         accepted: Vec::new(),
+        imported: None,
         warnings: Vec::new(),
     };
+    let previous = read_previous_results(&root, options)?;
 
     let config_path = root.join(config::FILE_NAME);
     let config = if config_path.exists() {
         report.kept.push(config::FILE_NAME.into());
         Config::load(&config_path)?
     } else {
-        let config = configure(&root, options, &mut report.warnings);
+        let hint = previous.as_ref().map(|(_, found)| found);
+        let config = configure(&root, options, hint, &mut report.warnings);
         let text = config::render_default(&config.run, &config.metric);
         // The rendered file must read back as the same configuration.
         Config::parse(&text, config::FILE_NAME)?;
@@ -93,6 +112,9 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport> {
 
     let project = Project::with_config(root.clone(), config);
     record_init(&project, &mut report)?;
+    if let Some((bytes, _)) = previous {
+        report.imported = Some(import_previous(&project, options, &bytes)?);
+    }
     if !root.join(paths::RESULTS).exists() {
         std::fs::write(
             root.join(paths::RESULTS),
@@ -109,7 +131,12 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport> {
 }
 
 /// Builds the configuration from detection and flags.
-fn configure(root: &Path, options: &InitOptions, warnings: &mut Vec<String>) -> Config {
+fn configure(
+    root: &Path,
+    options: &InitOptions,
+    previous: Option<&ImportReport>,
+    warnings: &mut Vec<String>,
+) -> Config {
     let detected = detect::detect(root);
     let run = RunConfig {
         command: options.command.clone().unwrap_or(detected.command),
@@ -134,6 +161,15 @@ fn configure(root: &Path, options: &InitOptions, warnings: &mut Vec<String>) -> 
         (None, Some((name, goal))) => {
             metric.name = name;
             metric.goal = goal;
+        }
+        (None, None) if previous.is_some_and(|report| report.has_header) => {
+            if let Some(report) = previous {
+                metric.name = report.metric.clone();
+                metric.goal = match report.goal_hint {
+                    Some(GoalHint::Maximize) => Goal::Maximize,
+                    _ => Goal::Minimize,
+                };
+            }
         }
         (None, None) => warnings.push(
             "no metric print (`print(f\"val_bpb: {...}\")`) found in the training files; assumed val_bpb (lower is better). Set [metric] name in dfh.toml or pass --metric".into(),
@@ -258,6 +294,122 @@ fn exclude(root: &Path) -> Result<()> {
     }
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// An existing results.tsv that dfh did not write, read before anything changes.
+fn read_previous_results(
+    root: &Path,
+    options: &InitOptions,
+) -> Result<Option<(Vec<u8>, ImportReport)>> {
+    let path = root.join(paths::RESULTS);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    let journal = crate::journal::Journal::new(root.join(paths::JOURNAL));
+    let already = journal
+        .load()?
+        .events
+        .iter()
+        .any(|event| matches!(event, Event::Initialized(_)));
+    if already || bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let header_only = String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .count()
+        <= 1;
+    if header_only {
+        return Ok(None);
+    }
+    let import_options = ImportOptions {
+        metric: options.metric.clone(),
+    };
+    let report = import_results(&bytes, &import_options)
+        .map_err(|error| anyhow::anyhow!("results.tsv: {error}"))?;
+    Ok(Some((bytes, report)))
+}
+
+/// Imports the rows as experiments 1..n, keeping the original byte for byte.
+fn import_previous(
+    project: &Project,
+    options: &InitOptions,
+    bytes: &[u8],
+) -> Result<ImportSummary> {
+    let original = format!("{}/results.tsv", paths::IMPORTED);
+    std::fs::create_dir_all(project.path(paths::IMPORTED))?;
+    if !project.path(&original).exists() {
+        std::fs::write(project.path(&original), bytes)
+            .with_context(|| format!("cannot keep a copy of results.tsv at {original}"))?;
+    }
+    // Read the configured metric's column when the file has it, else let the importer choose.
+    let configured = ImportOptions {
+        metric: Some(
+            options
+                .metric
+                .clone()
+                .unwrap_or_else(|| project.config.metric.name.clone()),
+        ),
+    };
+    let report = match import_results(bytes, &configured) {
+        Ok(report) => report,
+        Err(_) => import_results(
+            bytes,
+            &ImportOptions {
+                metric: options.metric.clone(),
+            },
+        )
+        .map_err(|error| anyhow::anyhow!("results.tsv: {error}"))?,
+    };
+    let at = now();
+    let mut events = Vec::with_capacity(report.rows.len());
+    let mut rows = Vec::with_capacity(report.rows.len());
+    for (index, row) in report.rows.iter().enumerate() {
+        let status = match &row.status {
+            ImportedStatus::Keep => "keep".to_string(),
+            ImportedStatus::Discard => "discard".to_string(),
+            ImportedStatus::Crash => "crash".to_string(),
+            ImportedStatus::Timeout => "timeout".to_string(),
+            ImportedStatus::Other(text) => text.clone(),
+        };
+        rows.push((index as u32 + 1, status.clone(), row));
+        events.push(Event::Imported(Imported {
+            at: at.clone(),
+            experiment: index as u32 + 1,
+            commit: row.commit.clone(),
+            value: row.value,
+            status,
+            description: row.description.clone(),
+            memory_gb: row.memory_gb,
+            seconds: row.seconds,
+        }));
+    }
+    project.journal.append(&events)?;
+    let results_rows: Vec<crate::results::Row<'_>> = rows
+        .iter()
+        .map(|(number, status, row)| crate::results::Row {
+            commit: row.commit.as_deref().unwrap_or(""),
+            value: row.value,
+            memory_gb: row.memory_gb,
+            status,
+            description: &row.description,
+            experiment: *number,
+            direction: "",
+            seconds: row.seconds,
+        })
+        .collect();
+    let path = project.path(paths::RESULTS);
+    let temporary = project.path(".dfh/results.tsv.new");
+    let _ = std::fs::remove_file(&temporary);
+    crate::results::append(&temporary, &project.config.metric.name, &results_rows)?;
+    std::fs::rename(&temporary, &path).context("cannot replace results.tsv")?;
+    Ok(ImportSummary {
+        rows: report.rows.len(),
+        metric_column: report.metric,
+        original,
+        skipped: report.skipped,
+        duplicates: report.duplicates,
+    })
 }
 
 /// Journals `initialized` once; later inits accept changed read-only files.

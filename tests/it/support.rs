@@ -1,0 +1,216 @@
+//! The hermetic test environment: a temp project in its own git repository, a fixed
+//! identity and clock, and helpers to run the real `dfh` binary in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const DFH: &str = env!("CARGO_BIN_EXE_dfh");
+
+pub struct TestEnv {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    home: PathBuf,
+}
+
+/// A train.py shaped like autoresearch's: constants, a summary block, the metric from LR.
+pub const TRAIN: &str = r#"import os, sys
+LR = 0.1
+DEPTH = 8
+print("step 00001 | loss: 2.5")
+print("---")
+print(f"val_bpb:          {1.0 - LR:.6f}")
+print(f"training_seconds: 0.1")
+print(f"peak_vram_mb:     2048.0")
+"#;
+
+pub const PREPARE: &str = "MAX_SEQ_LEN = 2048\nTIME_BUDGET = 300\n";
+
+impl TestEnv {
+    /// An empty git repository with one commit of `files`.
+    pub fn with_files(files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("project");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&root).expect("project dir");
+        std::fs::create_dir_all(&home).expect("home dir");
+        let env = Self {
+            _dir: dir,
+            root,
+            home,
+        };
+        env.git(&["init", "-q", "-b", "main"]);
+        for (path, text) in files {
+            env.write(path, text);
+        }
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-q", "-m", "initial"]);
+        env
+    }
+
+    /// An autoresearch-shaped project, harnessed with `dfh init`.
+    pub fn autoresearch() -> Self {
+        let env = Self::with_files(&[("train.py", TRAIN), ("prepare.py", PREPARE)]);
+        env.dfh_ok(&["init"]);
+        env
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent dir");
+        }
+        std::fs::write(path, text).expect("write file");
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative))
+            .unwrap_or_else(|error| panic!("read {relative}: {error}"))
+    }
+
+    fn apply_env(&self, command: &mut Command) {
+        command
+            .current_dir(&self.root)
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test Researcher")
+            .env("GIT_AUTHOR_EMAIL", "researcher@example.com")
+            .env("GIT_COMMITTER_NAME", "Test Researcher")
+            .env("GIT_COMMITTER_EMAIL", "researcher@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .env("DFH_NOW", "2026-01-01T00:00:00Z")
+            .env_remove("DFH_PAUSE_AT")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE");
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let mut command = Command::new("git");
+        self.apply_env(&mut command);
+        let output = command.args(args).output().expect("run git");
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(DFH);
+        self.apply_env(&mut command);
+        command.args(args).stdin(Stdio::null());
+        command
+    }
+
+    pub fn dfh(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run dfh"))
+    }
+
+    /// Runs dfh and asserts exit code 0.
+    pub fn dfh_ok(&self, args: &[&str]) -> Run {
+        let run = self.dfh(args);
+        assert_eq!(
+            run.code, 0,
+            "dfh {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    /// `dfh status --json` as a value.
+    pub fn status(&self) -> serde_json::Value {
+        let run = self.dfh_ok(&["--json", "status"]);
+        serde_json::from_str(&run.stdout).expect("status JSON")
+    }
+
+    /// Plans an experiment with a citation that always resolves.
+    pub fn plan(&self, title: &str) -> Run {
+        self.dfh_ok(&[
+            "plan",
+            "--title",
+            title,
+            "--hypothesis",
+            "A change that tests one idea.",
+            "--expected",
+            "val_bpb ~0.85",
+            "--inspired-by",
+            "docs/strategy.md",
+            "--risk",
+            "none",
+        ])
+    }
+
+    /// Sets LR in train.py (the metric is 1 - LR).
+    pub fn set_lr(&self, lr: &str) {
+        let text = self.read("train.py");
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("LR = "))
+            .expect("LR line")
+            .to_string();
+        self.write("train.py", &text.replace(&line, &format!("LR = {lr}")));
+    }
+
+    pub fn journal_events(&self) -> Vec<serde_json::Value> {
+        self.read(".dfh/journal.jsonl")
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// The shared fixtures folder (`../shared` beside the repository, or `DFH_SHARED_DIR`).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("DFH_SHARED_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// True when a process with this pid exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(text) => text
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits up to `seconds` for `condition`.
+pub fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    while std::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    condition()
+}
