@@ -5,7 +5,15 @@ use std::collections::BTreeMap;
 use crate::support::{shared_dir, TestEnv, TRAIN};
 
 /// (file, rows, metric column, [(status, count)]) — counted by hand from each file.
-const EXPECTED: &[(&str, usize, &str, &[(&str, usize)])] = &[
+/// (file, rows, metric column, [(status, count)]).
+type Expected = (
+    &'static str,
+    usize,
+    &'static str,
+    &'static [(&'static str, usize)],
+);
+
+const EXPECTED: &[Expected] = &[
     (
         "pimlock__autoresearch-spark.tsv",
         134,
