@@ -61,6 +61,14 @@ pub struct Experiment {
     pub fix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub knobs: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_rejection: Option<String>,
     pub logs: Vec<String>,
@@ -88,10 +96,19 @@ impl Experiment {
             crash_class: None,
             fix: None,
             learning: None,
+            regions: Vec::new(),
+            knobs: Vec::new(),
+            flags: Vec::new(),
+            metrics: None,
             last_rejection: None,
             logs: Vec::new(),
             finished_at: None,
         }
+    }
+
+    /// The metric value the hypothesis predicted, when it stated one.
+    pub fn prediction(&self) -> Option<f64> {
+        self.plan.as_ref().and_then(|plan| plan.prediction)
     }
 
     pub fn direction(&self) -> Option<&str> {
@@ -258,6 +275,10 @@ impl State {
         experiment.reason = Some(decided.reason.clone());
         experiment.crash_class = decided.crash_class.clone();
         experiment.fix = decided.fix.clone();
+        experiment.regions = decided.regions.clone();
+        experiment.knobs = decided.knobs.clone();
+        experiment.flags = decided.flags.clone();
+        experiment.metrics = decided.metrics.clone();
         experiment.finished_at = Some(decided.at.clone());
         if decided.outcome == Outcome::Keep {
             if let Some(value) = decided.value {

@@ -208,6 +208,10 @@ pub fn run_experiment(
         reason: decision.reason.clone(),
         crash_class: None,
         fix: None,
+        regions: Vec::new(),
+        knobs: Vec::new(),
+        flags: Vec::new(),
+        metrics: None,
     })];
     if abandoned {
         events.push(Event::Abandoned(Abandoned {
