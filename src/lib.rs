@@ -30,6 +30,7 @@ pub mod python;
 pub mod refusal;
 pub mod results;
 pub mod scaffold;
+pub mod synthetic;
 pub mod vcs;
 
 use std::ffi::OsString;

@@ -6,6 +6,7 @@ mod plan;
 mod run;
 mod show;
 mod status;
+mod synth;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ enum Command {
     Learn(learn::LearnArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
+    #[command(hide = true)]
+    Synth(synth::SynthArgs),
 }
 
 /// What every command receives.
@@ -85,6 +88,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Learn(args) => learn::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
+        Command::Synth(args) => synth::run(&context, args),
     };
     match result {
         Ok(code) => code,
