@@ -21,7 +21,6 @@ pub struct Config {
     pub agent: AgentConfig,
     pub executor: ExecutorConfig,
     pub diagnostics: DiagnosticsConfig,
-    pub memory: MemoryConfig,
     pub checks: ChecksConfig,
 }
 
@@ -180,15 +179,6 @@ pub struct ExecutorConfig {
 pub struct DiagnosticsConfig {
     /// A directory of TensorBoard event files whose scalars become training curves.
     pub tensorboard: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MemoryConfig {
-    /// An expression over the script's constants giving the estimated memory in GB.
-    pub estimate_gb: String,
-    /// The limit in GB; the GPU's total memory from nvidia-smi when absent.
-    pub limit_gb: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

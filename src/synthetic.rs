@@ -170,6 +170,7 @@ pub fn history(experiments: u32) -> History {
             knobs: Vec::new(),
             flags: Vec::new(),
             metrics: None,
+            change_hash: None,
         }));
         let learning = format!(
             "{direction} via {region}: {} ({}).",

@@ -28,7 +28,9 @@ pub struct LearnView {
 pub fn run(context: &Context, args: LearnArgs) -> anyhow::Result<ExitCode> {
     let project = context.project()?;
     let text = args.text.join(" ");
-    planning::learn(&project, args.number, &text)?;
+    for warning in planning::learn(&project, args.number, &text)? {
+        context.printer.talk(&format!("warning: {warning}"));
+    }
     context.printer.render(&LearnView {
         experiment: args.number,
         text,

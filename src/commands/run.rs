@@ -52,15 +52,49 @@ impl Render for RunOutcome {
         } else {
             String::new()
         };
-        format!(
-            "experiment {}{attempt} {}: {} {value}{best} · {:.0} s\nwhy: {}\nlog: {}\nnext: {}",
-            self.experiment,
-            self.status.as_str(),
-            self.metric,
-            self.seconds,
-            self.reason,
-            self.log,
-            self.next
-        )
+        let mut lines = vec![
+            format!(
+                "experiment {}{attempt} {}: {} {value}{best} · {:.0} s",
+                self.experiment,
+                self.status.as_str(),
+                self.metric,
+                self.seconds
+            ),
+            format!("why: {}", self.reason),
+        ];
+        if let Some(diagnosis) = &self.diagnosis {
+            lines.push(format!("crash: {} — {}", diagnosis.class, diagnosis.cause));
+            if let Some(location) = &diagnosis.location {
+                lines.push(format!(
+                    "at: {}:{}: {}",
+                    location.file,
+                    location.line,
+                    location.source.trim()
+                ));
+            }
+            lines.push(format!("fix: {}", diagnosis.fix));
+        }
+        for flag in &self.flags {
+            lines.push(format!("flag: {flag}"));
+        }
+        if !self.regions.is_empty() {
+            lines.push(format!("changed: {}", self.regions.join(", ")));
+        }
+        for tried in &self.tried {
+            lines.push(format!("tried before: {tried}"));
+        }
+        for warning in &self.warnings {
+            lines.push(format!("warning: {warning}"));
+        }
+        let mut files = format!("log: {}", self.log);
+        if let Some(metrics) = &self.metrics {
+            files.push_str(&format!(
+                " · diagnostics: {metrics} (`dfh diag {}`)",
+                self.experiment
+            ));
+        }
+        lines.push(files);
+        lines.push(format!("next: {}", self.next));
+        lines.join("\n")
     }
 }

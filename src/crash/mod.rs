@@ -9,6 +9,7 @@ mod diagnose;
 mod learn;
 mod location;
 mod patterns;
+pub mod project;
 mod template;
 mod traceback;
 

@@ -57,12 +57,8 @@ pub struct MetricsDoc {
     pub flags: Vec<Flag>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Goal {
-    Minimize,
-    Maximize,
-}
+/// Whether lower or higher is better: the configuration's own type.
+pub use crate::config::Goal;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct MetricInfo {

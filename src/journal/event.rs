@@ -200,6 +200,9 @@ pub struct Decided {
     /// metrics/<commit>.json, relative to the project root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<String>,
+    /// Hash of the change's added and removed lines: an identical change has the same hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -70,6 +70,8 @@ pub struct Experiment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_rejection: Option<String>,
     pub logs: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +102,7 @@ impl Experiment {
             knobs: Vec::new(),
             flags: Vec::new(),
             metrics: None,
+            change_hash: None,
             last_rejection: None,
             logs: Vec::new(),
             finished_at: None,
@@ -279,6 +282,7 @@ impl State {
         experiment.knobs = decided.knobs.clone();
         experiment.flags = decided.flags.clone();
         experiment.metrics = decided.metrics.clone();
+        experiment.change_hash = decided.change_hash.clone();
         experiment.finished_at = Some(decided.at.clone());
         if decided.outcome == Outcome::Keep {
             if let Some(value) = decided.value {

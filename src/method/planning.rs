@@ -1,9 +1,12 @@
-//! `dfh plan` and `dfh learn`: the hypothesis log's entries and their journal events.
+//! `dfh plan`, `dfh learn` and the adoption of hand-written entries: the hypothesis log's
+//! entries and their journal events. The harness only ever appends to docs/hypotheses.md.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::journal::{Abandoned, Event, Learned, Phase};
+use crate::config::Goal;
+use crate::hypothesis::{self, CitationContext, NewEntry, ValidationContext};
+use crate::journal::{Abandoned, Event, Learned, Phase, State};
 use crate::lock::ProjectLock;
 use crate::pipeline::recovery;
 use crate::project::{now, paths, Project};
@@ -30,6 +33,44 @@ pub struct Planned {
     pub warnings: Vec<String>,
 }
 
+/// The context that validation needs: what exists on disk and in the journal.
+pub fn validation_context(project: &Project, state: &State) -> ValidationContext {
+    ValidationContext {
+        citations: CitationContext {
+            project_root: project.root.clone(),
+            recorded_experiments: state
+                .experiments
+                .values()
+                .filter(|experiment| experiment.phase != Phase::Pending)
+                .map(|experiment| experiment.number)
+                .collect(),
+        },
+        metric: project.config.metric.name.clone(),
+        goal_minimize: project.config.metric.goal == Goal::Minimize,
+        best: state.best.as_ref().map(|best| best.value),
+    }
+}
+
+fn read_hypotheses(project: &Project) -> Result<String> {
+    let path = project.path(paths::HYPOTHESES);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Replaces docs/hypotheses.md through a temporary file, so a crash never leaves half a file.
+pub fn write_hypotheses(project: &Project, text: &str) -> Result<()> {
+    let path = project.path(paths::HYPOTHESES);
+    let temporary = project.path(".dfh/hypotheses.md.new");
+    std::fs::write(&temporary, text)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
 pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
     let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh plan")?;
     let (mut state, _) = project.load()?;
@@ -45,80 +86,170 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         ))
         .into());
     }
-    for (label, value) in [
-        ("--title", &request.title),
-        ("--hypothesis", &request.hypothesis),
-        ("--expected", &request.expected),
-        ("--inspired-by", &request.inspired_by),
-    ] {
-        if value.trim().is_empty() {
-            return Err(Refusal::new(format!("{label} is empty; say it in a sentence")).into());
-        }
+    let number = state.next_number();
+    let text = read_hypotheses(project)?;
+    if let Some(written) = hypothesis::parse(&text)
+        .entries
+        .iter()
+        .find(|entry| entry.number >= number)
+    {
+        return Err(Refusal::new(format!(
+            "{}:{}: Experiment {} is already written there and has not run; run it with `dfh run` (a valid entry is adopted), or delete it to plan another. One pending hypothesis at a time",
+            paths::HYPOTHESES, written.line, written.number
+        ))
+        .into());
     }
+    let new_entry = NewEntry {
+        title: request.title.clone(),
+        hypothesis: request.hypothesis.clone(),
+        expected: request.expected.clone(),
+        inspired_by: request.inspired_by.clone(),
+        risk: request.risk.clone(),
+        direction: request.direction.clone(),
+        again: request.again.clone(),
+    };
+    let mut updated =
+        hypothesis::append_entry(&text, &hypothesis::render_entry(number, &new_entry));
+    let parsed = hypothesis::parse(&updated);
+    let Some(entry) = parsed.entries.iter().find(|entry| entry.number == number) else {
+        return Err(Refusal::new(format!(
+            "the new entry for Experiment {number} does not read back from docs/hypotheses.md; check the file for an unclosed code block (```) above the end"
+        ))
+        .into());
+    };
+    let validation = hypothesis::validate(entry, &validation_context(project, &state));
+    if !validation.is_valid() {
+        return Err(Refusal::new(problems_text(&validation.errors)).into());
+    }
+    let line = entry.line;
+    let prediction = validation
+        .prediction
+        .as_ref()
+        .map(|prediction| prediction.value);
+    let mut warnings: Vec<String> = validation
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let mut abandoned = None;
     if let Some(crashed) = state.awaiting_retry() {
-        let number = crashed.number;
+        let crashed_number = crashed.number;
         project
             .git
             .restore_paths("HEAD", &project.config.run.editable)?;
+        let reason = "a new hypothesis was planned instead of a retry";
+        match hypothesis::mark_abandoned(&updated, crashed_number, reason) {
+            Ok(marked) => updated = marked,
+            Err(error) => warnings.push(error.to_string()),
+        }
         project.journal.append(&[Event::Abandoned(Abandoned {
             at: now(),
-            experiment: number,
-            reason: "a new hypothesis was planned instead of a retry".into(),
+            experiment: crashed_number,
+            reason: reason.into(),
         })])?;
-        abandoned = Some(number);
+        abandoned = Some(crashed_number);
     }
-    let number = state.next_number();
-    let path = project.path(paths::HYPOTHESES);
-    let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let entry = render_entry(number, request);
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with("\n\n") {
-        text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
-    }
-    let line = text.lines().count() + 1;
-    text.push_str(&entry);
-    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    write_hypotheses(project, &updated)?;
     project
         .journal
-        .append(&[Event::Planned(crate::journal::Planned {
-            at: now(),
-            experiment: number,
-            title: request.title.clone(),
-            hypothesis: request.hypothesis.clone(),
-            expected: request.expected.clone(),
-            inspired_by: request.inspired_by.clone(),
-            risk: request.risk.clone(),
-            direction: request.direction.clone(),
-            again: request.again.clone(),
-            prediction: None,
-            line: Some(line),
-        })])?;
+        .append(&[planned_event(number, &new_entry, prediction, line)])?;
     Ok(Planned {
         experiment: number,
         title: request.title.clone(),
         line,
-        prediction: None,
+        prediction,
         abandoned,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 
-fn render_entry(number: u32, request: &PlanRequest) -> String {
-    let mut text = format!(
-        "## Experiment {number} — {}\nHypothesis: {}\nExpected outcome: {}\nInspired by: {}\n",
-        request.title, request.hypothesis, request.expected, request.inspired_by
-    );
-    if let Some(risk) = &request.risk {
-        text.push_str(&format!("Risk: {risk}\n"));
-    }
-    if let Some(direction) = &request.direction {
-        text.push_str(&format!("Direction: {direction}\n"));
-    }
-    text
+fn planned_event(number: u32, entry: &NewEntry, prediction: Option<f64>, line: usize) -> Event {
+    Event::Planned(crate::journal::Planned {
+        at: now(),
+        experiment: number,
+        title: entry.title.clone(),
+        hypothesis: entry.hypothesis.clone(),
+        expected: entry.expected.clone(),
+        inspired_by: entry.inspired_by.clone(),
+        risk: entry.risk.clone(),
+        direction: entry.direction.clone(),
+        again: entry.again.clone(),
+        prediction,
+        line: Some(line),
+    })
 }
 
-pub fn learn(project: &Project, number: u32, text: &str) -> Result<()> {
+fn problems_text(problems: &[hypothesis::Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The outcome of looking for a hand-written pending entry.
+pub enum Adoption {
+    Adopted { number: u32, warnings: Vec<String> },
+    None,
+}
+
+/// Adopts an entry the agent wrote into docs/hypotheses.md by hand as the pending one, when it
+/// is valid; refuses it with its problems when not. The caller holds the lock.
+pub fn adopt_written_entry(project: &Project, state: &mut State) -> Result<Adoption> {
+    let number = state.next_number();
+    let text = read_hypotheses(project)?;
+    let parsed = hypothesis::parse(&text);
+    let Some(entry) = parsed.entries.iter().find(|entry| entry.number >= number) else {
+        return Ok(Adoption::None);
+    };
+    if entry.number != number {
+        return Err(Refusal::new(format!(
+            "{}:{}: the entry is numbered {} but the next experiment is {number}; renumber its heading to `## Experiment {number} — {}`",
+            paths::HYPOTHESES, entry.line, entry.number, entry.title
+        ))
+        .into());
+    }
+    let validation = hypothesis::validate(entry, &validation_context(project, state));
+    if !validation.is_valid() {
+        return Err(Refusal::new(problems_text(&validation.errors)).into());
+    }
+    let field = |field: &Option<hypothesis::Field>| field.as_ref().map(|field| field.text.clone());
+    let new_entry = NewEntry {
+        title: entry.title.clone(),
+        hypothesis: field(&entry.hypothesis).unwrap_or_default(),
+        expected: field(&entry.expected).unwrap_or_default(),
+        inspired_by: field(&entry.inspired_by).unwrap_or_default(),
+        risk: field(&entry.risk),
+        direction: field(&entry.direction),
+        again: field(&entry.again),
+    };
+    let prediction = validation
+        .prediction
+        .as_ref()
+        .map(|prediction| prediction.value);
+    let event = planned_event(number, &new_entry, prediction, entry.line);
+    project.journal.append(std::slice::from_ref(&event))?;
+    state.apply(&event);
+    Ok(Adoption::Adopted {
+        number,
+        warnings: validation
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    })
+}
+
+/// The refusal for a run without a hypothesis: the template, filled with the next number.
+pub fn no_hypothesis(project: &Project, state: &State) -> Refusal {
+    let number = state.next_number();
+    Refusal::new(format!(
+        "no pending hypothesis for experiment {number}. Plan before you perturb: run `dfh plan --title T --hypothesis H --expected E --inspired-by REF`, or append this entry to docs/hypotheses.md and fill it in:\n\n{}\nThen change the editable files and run `dfh run` again.",
+        hypothesis::template(number, &project.config.metric.name)
+    ))
+}
+
+pub fn learn(project: &Project, number: u32, text: &str) -> Result<Vec<String>> {
     let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh learn")?;
     let (state, _) = project.load()?;
     let Some(experiment) = state.experiments.get(&number) else {
@@ -133,13 +264,20 @@ pub fn learn(project: &Project, number: u32, text: &str) -> Result<()> {
         ))
         .into());
     }
-    if text.trim().is_empty() {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
         return Err(Refusal::new("the learning is empty; write one or two sentences").into());
+    }
+    let mut warnings = Vec::new();
+    let file = read_hypotheses(project)?;
+    match hypothesis::set_learning(&file, number, &text) {
+        Ok(updated) => write_hypotheses(project, &updated)?,
+        Err(error) => warnings.push(format!("docs/hypotheses.md not updated: {error}")),
     }
     project.journal.append(&[Event::Learned(Learned {
         at: now(),
         experiment: number,
-        text: text.trim().to_string(),
+        text,
     })])?;
-    Ok(())
+    Ok(warnings)
 }

@@ -2,7 +2,10 @@
 //! decide, record. It passes down through the layers once and returns a typed result that
 //! the command renders as text or JSON.
 
+pub mod change;
+pub mod collect;
 pub mod preflight;
+pub mod record;
 pub mod recovery;
 
 use std::time::Duration;
@@ -10,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::crash::{Diagnosis, ExitInfo};
 use crate::decide::{self, Decision, RunResult};
 use crate::executor::{self, local, Progress, RunReport, RunSpec};
 use crate::journal::{
@@ -17,9 +21,9 @@ use crate::journal::{
 };
 use crate::lock::ProjectLock;
 use crate::logscan;
+use crate::method::planning::{self, Adoption};
 use crate::project::{now, paths, Project};
 use crate::refusal::Refusal;
-use crate::results;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -41,13 +45,23 @@ pub struct RunOutcome {
     pub commit: String,
     pub reason: String,
     pub log: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
+    pub flags: Vec<String>,
+    pub regions: Vec<String>,
+    pub knobs: Vec<String>,
+    /// Earlier experiments that tried the same knob values or change.
+    pub tried: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
     /// True when a second failure abandoned the experiment.
     pub abandoned: bool,
+    pub warnings: Vec<String>,
     /// The command the agent should run next, in words.
     pub next: String,
 }
 
-/// Errors of the pipeline that are not refusals (exit 1). A refusal is `Refusal` (exit 3).
+/// A run stopped by Ctrl-C or SIGTERM (exit 130).
 #[derive(Debug, thiserror::Error)]
 #[error("the run was interrupted by signal {signal}; experiment {experiment} is recorded as interrupted and the branch is back where it was. Run `dfh run` to run it again")]
 pub struct Interrupted {
@@ -61,6 +75,7 @@ struct Target {
     attempt: u32,
     title: String,
     direction: String,
+    again: Option<String>,
     branch: String,
     parent: String,
 }
@@ -78,11 +93,33 @@ pub fn run_experiment(
         &mut state,
         "dfh was stopped before the run finished",
     )?;
-    let target = preflight(project, &state, options)?;
+    let mut warnings = Vec::new();
+    let target = preflight(project, &mut state, options, &mut warnings)?;
+    let change = change::analyze(project, &target.parent)?;
+    let (tried, repeat) = change::tried_before(
+        &state,
+        &change,
+        target.number,
+        &project.config.metric.name,
+        target.again.as_deref(),
+    );
+    if let Some(refusal) = repeat {
+        reject(project, &target, "tried-before", &refusal)?;
+        return Err(refusal.into());
+    }
+
     pause_point("checks");
-    if let Err(refusal) = checks(project, &target) {
+    let checks = crate::checks::pre_train(project);
+    warnings.extend(checks.warnings.iter().cloned());
+    if let Some(refusal) = checks.refusal() {
         reject(project, &target, "checks", &refusal)?;
         return Err(refusal.into());
+    }
+    if project.config.checks.smoke {
+        if let Some(refusal) = smoke(project, &target)? {
+            reject(project, &target, "smoke", &refusal)?;
+            return Err(refusal.into());
+        }
     }
 
     pause_point("commit");
@@ -97,7 +134,7 @@ pub fn run_experiment(
         )
         .context("cannot commit the experiment")?;
     let log = project.log_path(target.number, target.attempt);
-    let started = Started {
+    project.journal.append(&[Event::Started(Started {
         at: now(),
         experiment: target.number,
         attempt: target.attempt,
@@ -110,38 +147,13 @@ pub fn run_experiment(
         harness_pid: std::process::id(),
         child_pid: None,
         child_start: None,
-    };
-    project.journal.append(&[Event::Started(started)])?;
-    let experiment_ref = format!("refs/dfh/exp/{}", target.number);
-    let branch_ref = format!("refs/heads/{}", target.branch);
-    let mut updates = vec![(
-        branch_ref.as_str(),
-        commit.as_str(),
-        Some(target.parent.as_str()),
-    )];
-    let previous = state
-        .experiments
-        .get(&target.number)
-        .and_then(|experiment| {
-            (target.attempt > 1)
-                .then(|| experiment.commit.clone())
-                .flatten()
-        });
-    let attempt_ref = format!("refs/dfh/attempts/{}.{}", target.number, target.attempt - 1);
-    if let Some(previous) = previous.as_deref() {
-        updates.push((attempt_ref.as_str(), previous, None));
-    }
-    updates.push((experiment_ref.as_str(), commit.as_str(), None));
-    project
-        .git
-        .update_refs(&updates)
-        .context("cannot record the experiment commit")?;
-    project
-        .git
-        .reset_index_paths(&project.config.run.editable)?;
+    })])?;
+    move_refs(project, &state, &target, &commit)?;
 
     pause_point("execute");
-    let report = execute(project, &target, &log, options, on_progress)?;
+    let started_at = std::time::SystemTime::now();
+    let events_path = project.path(&format!("{}/{}.events.jsonl", paths::LOGS, target.number));
+    let report = execute(project, &target, &log, &events_path, options, on_progress)?;
     if report.interrupted {
         let signal = executor::signals::received().unwrap_or(libc::SIGINT);
         let (mut state, _) = project.load()?;
@@ -192,6 +204,31 @@ pub fn run_experiment(
         },
     );
     let abandoned = decision.outcome.failed() && target.attempt >= 2;
+    let diagnosis = decision
+        .outcome
+        .failed()
+        .then(|| diagnose(project, &log, &report));
+    let collected = collect::RunFacts {
+        experiment: target.number,
+        commit: &commit,
+        status: decision.outcome.as_str(),
+        value: scan.value,
+        best_before: best,
+        summary: &scan.summary,
+        report: &report,
+        events: &events_path,
+        started: started_at,
+    };
+    let (metrics, flags) = match collect::write_metrics(project, &state, &collected) {
+        Ok(collected) => {
+            warnings.extend(collected.warnings);
+            (Some(collected.path), collected.flags)
+        }
+        Err(error) => {
+            warnings.push(format!("metrics not written: {error:#}"));
+            (None, Vec::new())
+        }
+    };
     apply_to_git(project, &target, &commit, &decision, abandoned)?;
 
     pause_point("record");
@@ -206,12 +243,13 @@ pub fn run_experiment(
         seconds: report.seconds,
         memory_gb,
         reason: decision.reason.clone(),
-        crash_class: None,
-        fix: None,
-        regions: Vec::new(),
-        knobs: Vec::new(),
-        flags: Vec::new(),
-        metrics: None,
+        crash_class: diagnosis.as_ref().map(|diagnosis| diagnosis.class.clone()),
+        fix: diagnosis.as_ref().map(|diagnosis| diagnosis.fix.clone()),
+        regions: change.regions.clone(),
+        knobs: change.knobs.clone(),
+        flags: flags.clone(),
+        metrics: metrics.clone(),
+        change_hash: change.hash.clone(),
     })];
     if abandoned {
         events.push(Event::Abandoned(Abandoned {
@@ -221,21 +259,32 @@ pub fn run_experiment(
         }));
     }
     project.journal.append(&events)?;
-    results::append(
-        &project.path(paths::RESULTS),
-        &project.config.metric.name,
-        &[results::Row {
-            commit: &commit,
-            value: scan.value,
-            memory_gb,
-            status: decision.outcome.as_str(),
-            description: &target.title,
-            experiment: target.number,
-            direction: &target.direction,
-            seconds: Some(report.seconds),
-        }],
-    )
-    .context("cannot append to results.tsv")?;
+    let record = record::Record {
+        experiment: target.number,
+        title: &target.title,
+        direction: &target.direction,
+        commit: &commit,
+        outcome: decision.outcome,
+        value: scan.value,
+        best_before: best,
+        seconds: report.seconds,
+        memory_gb,
+        metrics: metrics.as_deref(),
+        flags: &flags,
+        diagnosis: diagnosis.as_ref(),
+        last: !decision.outcome.failed() || abandoned,
+        abandoned,
+    };
+    record::results_row(project, &record)?;
+    warnings.extend(record::hypothesis_result(project, &record)?);
+    if let Some(diagnosis) = &diagnosis {
+        warnings.extend(record::recurring_failure(
+            project,
+            &state,
+            diagnosis,
+            target.number,
+        )?);
+    }
 
     let next = next_step(&decision, target.number, target.attempt, abandoned);
     Ok(RunOutcome {
@@ -250,12 +299,24 @@ pub fn run_experiment(
         commit,
         reason: decision.reason,
         log,
+        metrics,
+        flags,
+        regions: change.regions,
+        knobs: change.knobs,
+        tried,
+        diagnosis,
         abandoned,
+        warnings,
         next,
     })
 }
 
-fn preflight(project: &Project, state: &State, options: &RunOptions) -> Result<Target> {
+fn preflight(
+    project: &Project,
+    state: &mut State,
+    options: &RunOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Target> {
     if state.initialized.is_none() {
         return Err(Refusal::new(
             "the journal has no `initialized` event; run `dfh init` at the project root first",
@@ -288,12 +349,21 @@ fn preflight(project: &Project, state: &State, options: &RunOptions) -> Result<T
         )
         .into());
     };
-    let experiment = choose_experiment(state, options)?;
+    if !options.retry && state.awaiting_retry().is_none() && state.pending().is_none() {
+        if let Adoption::Adopted {
+            warnings: adopted, ..
+        } = planning::adopt_written_entry(project, state)?
+        {
+            warnings.extend(adopted);
+        }
+    }
+    let experiment = choose_experiment(project, state, options)?;
     let target = Target {
         number: experiment.number,
         attempt: experiment.attempts + 1,
         title: experiment.title.clone(),
         direction: experiment.direction().unwrap_or_default().to_string(),
+        again: experiment.plan.as_ref().and_then(|plan| plan.again.clone()),
         branch,
         parent,
     };
@@ -308,7 +378,11 @@ fn preflight(project: &Project, state: &State, options: &RunOptions) -> Result<T
     Ok(target)
 }
 
-fn choose_experiment<'a>(state: &'a State, options: &RunOptions) -> Result<&'a Experiment> {
+fn choose_experiment<'a>(
+    project: &Project,
+    state: &'a State,
+    options: &RunOptions,
+) -> Result<&'a Experiment> {
     if let Some(crashed) = state.awaiting_retry() {
         if options.retry {
             return Ok(crashed);
@@ -328,18 +402,9 @@ fn choose_experiment<'a>(state: &'a State, options: &RunOptions) -> Result<&'a E
         )
         .into());
     }
-    state.pending().ok_or_else(|| {
-        Refusal::new(format!(
-            "no pending hypothesis. Plan experiment {} first: `dfh plan --title T --hypothesis H --expected E --inspired-by REF`, then change the editable files and run `dfh run`",
-            state.next_number()
-        ))
-        .into()
-    })
-}
-
-/// Step 2: pre-train checks. A failure costs no training time.
-fn checks(project: &Project, _target: &Target) -> Result<(), Refusal> {
-    crate::checks::syntax::check(&project.root, &project.config.run.editable)
+    state
+        .pending()
+        .ok_or_else(|| planning::no_hypothesis(project, state).into())
 }
 
 fn reject(project: &Project, target: &Target, stage: &str, refusal: &Refusal) -> Result<()> {
@@ -352,32 +417,63 @@ fn reject(project: &Project, target: &Target, stage: &str, refusal: &Refusal) ->
     Ok(())
 }
 
-fn execute(
-    project: &Project,
-    target: &Target,
-    log: &str,
-    options: &RunOptions,
-    on_progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<RunReport> {
-    let budget = project.config.budget();
-    let events = project.path(&format!("{}/{}.events.jsonl", paths::LOGS, target.number));
-    let _ = std::fs::remove_file(&events);
-    let spec = RunSpec {
+/// Points the branch and refs/dfh/exp/N at the experiment commit, in one transaction.
+fn move_refs(project: &Project, state: &State, target: &Target, commit: &str) -> Result<()> {
+    let experiment_ref = format!("refs/dfh/exp/{}", target.number);
+    let branch_ref = format!("refs/heads/{}", target.branch);
+    let mut updates = vec![(branch_ref.as_str(), commit, Some(target.parent.as_str()))];
+    let previous = state
+        .experiments
+        .get(&target.number)
+        .filter(|_| target.attempt > 1)
+        .and_then(|experiment| experiment.commit.clone());
+    let attempt_ref = format!("refs/dfh/attempts/{}.{}", target.number, target.attempt - 1);
+    if let Some(previous) = previous.as_deref() {
+        updates.push((attempt_ref.as_str(), previous, None));
+    }
+    updates.push((experiment_ref.as_str(), commit, None));
+    project
+        .git
+        .update_refs(&updates)
+        .context("cannot record the experiment commit")?;
+    project
+        .git
+        .reset_index_paths(&project.config.run.editable)?;
+    Ok(())
+}
+
+fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::Path) -> RunSpec {
+    RunSpec {
         command: project.config.run.command.clone(),
         dir: project.root.clone(),
         env: vec![
             (crate::env::EXPERIMENT.into(), target.number.to_string()),
             (
                 crate::env::BUDGET_SECONDS.into(),
-                budget.as_secs().to_string(),
+                project.config.budget().as_secs().to_string(),
             ),
             (crate::env::EVENTS.into(), events.display().to_string()),
             (crate::env::SEED.into(), "1".into()),
         ],
         log: project.path(log),
-        timeout: options.timeout.unwrap_or_else(|| project.config.timeout()),
+        timeout: project.config.timeout(),
         grace: Duration::from_secs(5),
-    };
+    }
+}
+
+fn execute(
+    project: &Project,
+    target: &Target,
+    log: &str,
+    events: &std::path::Path,
+    options: &RunOptions,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<RunReport> {
+    let _ = std::fs::remove_file(events);
+    let mut spec = run_spec(project, target, log, events);
+    if let Some(timeout) = options.timeout {
+        spec.timeout = timeout;
+    }
     let journal = &project.journal;
     let number = target.number;
     let mut launch_error = None;
@@ -399,6 +495,72 @@ fn execute(
         return Err(error.into());
     }
     Ok(report)
+}
+
+/// Check (f): the training command with DFH_SMOKE=1 under a short timeout; `dfh_diag.Run`
+/// stops the script after its first logged step, so shape errors surface in seconds.
+fn smoke(project: &Project, target: &Target) -> Result<Option<Refusal>> {
+    let log = format!("{}/{}.smoke.log", paths::LOGS, target.number);
+    let events = project.path(&format!(
+        "{}/{}.smoke.events.jsonl",
+        paths::LOGS,
+        target.number
+    ));
+    let mut spec = run_spec(project, target, &log, &events);
+    spec.env.push((crate::env::SMOKE.into(), "1".into()));
+    spec.timeout = crate::config::parse_duration(&project.config.checks.smoke_timeout)
+        .unwrap_or(Duration::from_secs(120));
+    let report = local::run(&spec, &mut |_| {})?;
+    if report.succeeded() {
+        return Ok(None);
+    }
+    let diagnosis = diagnose(project, &log, &report);
+    Ok(Some(Refusal::new(format!(
+        "the smoke run (DFH_SMOKE=1, first step only) failed: {} — {}{}\nfix: {}\nlog: {log}. No training was started",
+        diagnosis.class,
+        diagnosis.cause,
+        diagnosis
+            .location
+            .as_ref()
+            .map(|location| format!(" at {}:{}", location.file, location.line))
+            .unwrap_or_default(),
+        diagnosis.fix
+    ))))
+}
+
+fn diagnose(project: &Project, log: &str, report: &RunReport) -> Diagnosis {
+    let text = logscan::tail(&project.path(log)).unwrap_or_default();
+    let exit = ExitInfo {
+        code: report.exit_code,
+        signal: report.signal,
+        timed_out: report.timed_out,
+    };
+    match crate::crash::project::pattern_db(project) {
+        Ok(db) => crate::crash::project::diagnose_for(project, &db, &text, &exit),
+        Err(error) => {
+            let db = crate::crash::PatternDb::builtin();
+            let mut diagnosis = match db {
+                Ok(db) => crate::crash::project::diagnose_for(project, &db, &text, &exit),
+                Err(_) => return unclassified(error.to_string()),
+            };
+            diagnosis.fix = format!(
+                "{} (checks/failures.toml was skipped: {error})",
+                diagnosis.fix
+            );
+            diagnosis
+        }
+    }
+}
+
+fn unclassified(reason: String) -> Diagnosis {
+    Diagnosis {
+        class: crate::crash::UNCLASSIFIED.into(),
+        cause: reason,
+        evidence: String::new(),
+        location: None,
+        fix: "read the log".into(),
+        pattern_source: crate::crash::PatternSource::None,
+    }
 }
 
 /// Peak memory in GB: the script's own `peak_vram_mb`, else the GPU's, else the RSS.
@@ -450,7 +612,7 @@ fn next_step(decision: &Decision, number: u32, attempt: u32, abandoned: bool) ->
             "experiment {number} failed twice and is abandoned; the editable files are back at the last kept commit. Move on to a different idea: `dfh learn {number} \"...\"`, then `dfh plan`"
         ),
         _ => format!(
-            "read the diagnosis with `dfh crash`, apply the one fix and run `dfh run --retry` (attempt {} of 2), or plan a different idea with `dfh plan`",
+            "apply the one fix above and run `dfh run --retry` (attempt {} of 2), or plan a different idea with `dfh plan`",
             attempt + 1
         ),
     }

@@ -1,0 +1,167 @@
+//! What an experiment changes, seen before it runs: the code regions its diff touches, the
+//! knobs it sets, a hash of the change — and whether the same thing was tried before.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::decide::round;
+use crate::journal::{Outcome, Phase, State};
+use crate::project::Project;
+use crate::python;
+use crate::refusal::Refusal;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Change {
+    /// Touched regions, `file:` prefixed when more than one file is editable.
+    pub regions: Vec<String>,
+    /// Knobs set by the change, `NAME=value` (the value after the change).
+    pub knobs: Vec<String>,
+    pub hash: Option<String>,
+}
+
+/// Analyses the working tree's editable files against `parent`.
+pub fn analyze(project: &Project, parent: &str) -> Result<Change> {
+    let editable = &project.config.run.editable;
+    let mut args = vec!["diff", "-U0", "--no-color", "--no-ext-diff", parent, "--"];
+    args.extend(editable.iter().map(String::as_str));
+    let diff = project.git.run(&args)?;
+    if diff.trim().is_empty() {
+        return Ok(Change::default());
+    }
+    let mut change = Change {
+        hash: Some(hash_change(&diff)),
+        ..Change::default()
+    };
+    let several = editable.len() > 1;
+    for (file, lines) in python::changed_lines_from_diff(&diff) {
+        if !file.ends_with(".py") {
+            continue;
+        }
+        let current = std::fs::read_to_string(project.path(&file)).unwrap_or_default();
+        for region in python::regions_touched(&current, &lines) {
+            change.regions.push(if several {
+                format!("{file}:{region}")
+            } else {
+                region
+            });
+        }
+        let before = project
+            .git
+            .run(&["show", &format!("{parent}:{file}")])
+            .unwrap_or_default();
+        let old: BTreeMap<String, String> = python::parse_knobs(&file, &before)
+            .into_iter()
+            .map(|knob| (knob.name, knob.value.to_string()))
+            .collect();
+        for knob in python::parse_knobs(&file, &current) {
+            let value = knob.value.to_string();
+            if old.get(&knob.name) != Some(&value) {
+                change.knobs.push(format!("{}={value}", knob.name));
+            }
+        }
+    }
+    change.knobs.dedup();
+    Ok(change)
+}
+
+/// A hash of the added and removed lines only, so the same edit hashes the same on any parent.
+fn hash_change(diff: &str) -> String {
+    let mut hasher = Sha256::new();
+    for line in diff.lines() {
+        let changed = (line.starts_with('+') && !line.starts_with("+++"))
+            || (line.starts_with('-') && !line.starts_with("---"));
+        if changed {
+            hasher.update(line.trim_end().as_bytes());
+            hasher.update(b"\n");
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Earlier experiments that tried the same thing: notes to show, or a refusal for an exact
+/// repeat of a change that did not work (unless the hypothesis says why it is different).
+pub fn tried_before(
+    state: &State,
+    change: &Change,
+    number: u32,
+    metric: &str,
+    again: Option<&str>,
+) -> (Vec<String>, Option<Refusal>) {
+    let mut notes = Vec::new();
+    let describe = |experiment: &crate::journal::Experiment| {
+        format!(
+            "#{} {} ({}{}){}",
+            experiment.number,
+            experiment.title,
+            experiment.phase.label(),
+            experiment
+                .value
+                .map(|value| format!(", {metric} {}", round(value)))
+                .unwrap_or_default(),
+            experiment
+                .learning
+                .as_ref()
+                .map(|text| format!(": {text}"))
+                .unwrap_or_default()
+        )
+    };
+    let earlier = state
+        .experiments
+        .values()
+        .filter(|experiment| experiment.number != number);
+    if let Some(hash) = &change.hash {
+        for experiment in earlier.clone() {
+            if experiment.change_hash.as_ref() != Some(hash) {
+                continue;
+            }
+            let failed = matches!(
+                experiment.phase,
+                Phase::Done(Outcome::Discard | Outcome::Crash | Outcome::Timeout)
+                    | Phase::Abandoned
+            );
+            if failed && again.is_none() {
+                return (
+                    notes,
+                    Some(Refusal::new(format!(
+                        "this exact change was tried before: {}. Try a different idea, or if something else has changed since, say why in the entry with an `Again:` line (or `dfh plan --again \"reason\"`)",
+                        describe(experiment)
+                    ))),
+                );
+            }
+            notes.push(format!(
+                "the same change was tried in {}",
+                describe(experiment)
+            ));
+        }
+    }
+    for knob in &change.knobs {
+        for experiment in earlier.clone() {
+            if experiment.knobs.contains(knob) {
+                notes.push(format!("{knob} was tried in {}", describe(experiment)));
+            }
+        }
+    }
+    notes.truncate(5);
+    (notes, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_edit_hashes_the_same_on_another_parent() {
+        let first = "diff --git a/train.py b/train.py\nindex 1..2\n--- a/train.py\n+++ b/train.py\n@@ -3 +3 @@\n-DEPTH = 8\n+DEPTH = 12\n";
+        let second = "diff --git a/train.py b/train.py\nindex 7..9\n--- a/train.py\n+++ b/train.py\n@@ -9 +9 @@\n-DEPTH = 8\n+DEPTH = 12\n";
+        assert_eq!(hash_change(first), hash_change(second));
+        assert_ne!(hash_change(first), hash_change(&first.replace("12", "16")));
+    }
+}
