@@ -1,5 +1,8 @@
 //! The command-line surface: one file per verb, one dispatch `match`, one error policy.
 
+mod check;
+mod crash;
+mod diag;
 mod init;
 mod learn;
 mod plan;
@@ -40,6 +43,9 @@ enum Command {
     Plan(plan::PlanArgs),
     Run(run::RunArgs),
     Learn(learn::LearnArgs),
+    Check(check::CheckArgs),
+    Crash(crash::CrashArgs),
+    Diag(diag::DiagArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
     #[command(hide = true)]
@@ -86,6 +92,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Plan(args) => plan::run(&context, args),
         Command::Run(args) => run::run(&context, args),
         Command::Learn(args) => learn::run(&context, args),
+        Command::Check(args) => check::run(&context, args),
+        Command::Crash(args) => crash::run(&context, args),
+        Command::Diag(args) => diag::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),

@@ -30,6 +30,8 @@ pub struct StatusView {
     pub last: Vec<LineView>,
     pub running: Option<u32>,
     pub next: NextStep,
+    /// Crashes the advisor could not classify, until a pattern is taught.
+    pub untaught: Vec<u32>,
     pub notes: Vec<String>,
 }
 
@@ -77,9 +79,43 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let view = view(&project.config, &state, notes);
+    let mut view = view(&project.config, &state, notes);
+    view.untaught = untaught(&project, &state);
     context.printer.render(&view);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The recent crashes that were unclassified and still are with today's patterns.
+fn untaught(project: &crate::project::Project, state: &State) -> Vec<u32> {
+    let candidates: Vec<_> = state
+        .experiments
+        .values()
+        .rev()
+        .filter(|experiment| experiment.crash_class.as_deref() == Some(crate::crash::UNCLASSIFIED))
+        .take(5)
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let Ok(db) = crate::crash::project::pattern_db(project) else {
+        return candidates
+            .iter()
+            .map(|experiment| experiment.number)
+            .collect();
+    };
+    candidates
+        .into_iter()
+        .filter(|experiment| {
+            let Some(log) = experiment.logs.last() else {
+                return false;
+            };
+            let text = crate::logscan::tail(&project.path(log)).unwrap_or_default();
+            let exit = crate::crash::ExitInfo::default();
+            crate::crash::project::diagnose_for(project, &db, &text, &exit).class
+                == crate::crash::UNCLASSIFIED
+        })
+        .map(|experiment| experiment.number)
+        .collect()
 }
 
 fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> StatusView {
@@ -126,6 +162,7 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
         last,
         running: state.running.as_ref().map(|running| running.experiment),
         next: next_step(state),
+        untaught: Vec::new(),
         notes,
     }
 }
@@ -164,6 +201,11 @@ impl Render for StatusView {
                 line.status,
                 line.value.map(round).unwrap_or_else(|| "-".into()),
                 line.title
+            ));
+        }
+        for number in &self.untaught {
+            lines.push(format!(
+                "untaught crash: #{number}; teach it: `dfh crash learn --class CLASS --pattern REGEX --fix TEXT --from {number}`"
             ));
         }
         for note in &self.notes {

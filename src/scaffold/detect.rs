@@ -64,8 +64,11 @@ fn training_file(root: &Path) -> Option<String> {
 /// The metric a script prints as `name: value`, preferring validation metrics.
 pub fn metric_in(source: &str) -> Option<(String, Goal)> {
     let printed = Regex::new(r#"print\(\s*f?["']\s*([A-Za-z_][A-Za-z0-9_@/.]*)\s*:"#).ok()?;
+    // dfh_diag's `summary(val_bpb=...)` prints the same `name: value` line.
+    let summarized = Regex::new(r"summary\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*=").ok()?;
     let mut names: Vec<String> = printed
         .captures_iter(source)
+        .chain(summarized.captures_iter(source))
         .filter_map(|captures| captures.get(1).map(|name| name.as_str().to_string()))
         .collect();
     names.dedup();

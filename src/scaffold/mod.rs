@@ -104,8 +104,15 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport> {
     }
 
     for (path, text) in templates(&config) {
+        let text = if path == paths::RULES {
+            text + &rules_for(&root, &config)
+        } else {
+            text
+        };
         write_new(&root, path, &text, &mut report)?;
     }
+    let helper = diag_helper_path(&config);
+    write_new(&root, &helper, crate::diagnostics::DFH_DIAG_PY, &mut report)?;
     std::fs::create_dir_all(root.join(paths::LOGS))?;
     std::fs::create_dir_all(root.join(paths::METRICS))?;
     exclude(&root)?;
@@ -248,6 +255,92 @@ fn templates(config: &Config) -> Vec<(&'static str, String)> {
             include_str!("../../assets/templates/failures.toml").into(),
         ),
     ]
+}
+
+/// dfh_diag.py goes next to the training script, so `import dfh_diag` works from it.
+fn diag_helper_path(config: &Config) -> String {
+    let script = config
+        .run
+        .editable
+        .first()
+        .map(String::as_str)
+        .unwrap_or("train.py");
+    match Path::new(script)
+        .parent()
+        .and_then(|parent| parent.to_str())
+    {
+        Some(parent) if !parent.is_empty() => format!("{parent}/{}", paths::DIAG_HELPER),
+        _ => paths::DIAG_HELPER.to_string(),
+    }
+}
+
+/// Real rules for the constants this project has: autoresearch's batch-size arithmetic,
+/// nanoGPT's head divisibility.
+fn rules_for(root: &Path, config: &Config) -> String {
+    let mut knobs = Vec::new();
+    for file in config.run.readonly.iter().chain(&config.run.editable) {
+        if let Ok(source) = std::fs::read_to_string(root.join(file)) {
+            knobs.extend(crate::python::parse_knobs(file, &source));
+        }
+    }
+    let has = |name: &str| knobs.iter().any(|knob| knob.name == name);
+    let mut text = String::new();
+    let mut rule = |name: &str, expr: &str, message: &str| {
+        text.push_str(&format!(
+            "\n[[rule]]\nname = \"{name}\"\nexpr = \"{expr}\"\nmessage = \"{message}\"\n"
+        ));
+    };
+    // Name only knobs an experiment may change in the fix.
+    let editable = |name: &str| {
+        knobs
+            .iter()
+            .rev()
+            .find(|knob| knob.name == name)
+            .is_some_and(|knob| config.run.editable.contains(&knob.file))
+    };
+    let update = |names: &[&str]| {
+        let places: Vec<String> = names
+            .iter()
+            .filter(|name| editable(name))
+            .map(|name| format!("{name} on {{line:{name}}}"))
+            .collect();
+        if places.is_empty() {
+            "Change the constants it names.".to_string()
+        } else {
+            format!("Update {}.", places.join(" or "))
+        }
+    };
+    if has("TOTAL_BATCH_SIZE") && has("DEVICE_BATCH_SIZE") && has("MAX_SEQ_LEN") {
+        rule(
+            "batch-divides",
+            "TOTAL_BATCH_SIZE % (DEVICE_BATCH_SIZE * MAX_SEQ_LEN) == 0",
+            &format!(
+                "TOTAL_BATCH_SIZE is {{TOTAL_BATCH_SIZE}} but must be a multiple of DEVICE_BATCH_SIZE * MAX_SEQ_LEN = {{DEVICE_BATCH_SIZE * MAX_SEQ_LEN}}. {}",
+                update(&["DEVICE_BATCH_SIZE", "TOTAL_BATCH_SIZE"])
+            ),
+        );
+    }
+    for (embedding, heads) in [
+        ("n_embd", "n_head"),
+        ("N_EMBD", "N_HEAD"),
+        ("MODEL_DIM", "NUM_HEADS"),
+    ] {
+        if has(embedding) && has(heads) {
+            rule(
+                "heads-divide-width",
+                &format!("{embedding} % {heads} == 0"),
+                &format!(
+                    "{embedding} is {{{embedding}}} but must be divisible by {heads} = {{{heads}}} (the head size {embedding} / {heads} must be whole). {}",
+                    update(&[embedding, heads])
+                ),
+            );
+        }
+    }
+    if text.is_empty() {
+        text
+    } else {
+        format!("\n# Rules for this project's constants, written by `dfh init`.{text}")
+    }
 }
 
 /// Writes `relative` only when it does not exist; reports which.
