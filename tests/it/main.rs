@@ -5,8 +5,10 @@
     reason = "a test fails loudly at the first broken expectation"
 )]
 
+mod crash;
 mod import;
 mod init;
+mod plan;
 mod recovery;
 mod run;
 mod support;
