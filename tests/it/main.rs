@@ -6,6 +6,7 @@
 )]
 
 mod crash;
+mod diagnostics;
 mod import;
 mod init;
 mod plan;
