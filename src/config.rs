@@ -89,6 +89,9 @@ pub struct MetricConfig {
     pub repeats: u32,
     pub noise_k: f64,
     pub confirm: bool,
+    /// When the best has moved this many σ from where the noise floor was measured, dfh asks
+    /// for `dfh noise` on the new best before the next plan (0 never asks).
+    pub rebaseline: f64,
 }
 
 impl Default for MetricConfig {
@@ -101,6 +104,7 @@ impl Default for MetricConfig {
             repeats: 3,
             noise_k: 2.0,
             confirm: true,
+            rebaseline: 10.0,
         }
     }
 }

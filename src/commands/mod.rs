@@ -5,6 +5,7 @@ mod crash;
 mod diag;
 mod init;
 mod learn;
+mod noise;
 mod plan;
 mod run;
 mod show;
@@ -46,6 +47,7 @@ enum Command {
     Check(check::CheckArgs),
     Crash(crash::CrashArgs),
     Diag(diag::DiagArgs),
+    Noise(noise::NoiseArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
     #[command(hide = true)]
@@ -95,6 +97,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Check(args) => check::run(&context, args),
         Command::Crash(args) => crash::run(&context, args),
         Command::Diag(args) => diag::run(&context, args),
+        Command::Noise(args) => noise::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),

@@ -62,6 +62,18 @@ impl Render for RunOutcome {
             ),
             format!("why: {}", self.reason),
         ];
+        if self.runs.len() > 1 {
+            let values: Vec<String> = self
+                .runs
+                .iter()
+                .map(|value| value.map(round).unwrap_or_else(|| "none".into()))
+                .collect();
+            lines.push(format!(
+                "runs: {} (seeds 1..{})",
+                values.join(", "),
+                self.runs.len()
+            ));
+        }
         if let Some(diagnosis) = &self.diagnosis {
             lines.push(format!("crash: {} — {}", diagnosis.class, diagnosis.cause));
             if let Some(location) = &diagnosis.location {

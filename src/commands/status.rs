@@ -30,6 +30,9 @@ pub struct StatusView {
     pub last: Vec<LineView>,
     pub running: Option<u32>,
     pub next: NextStep,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_floor: Option<crate::decide::noise::NoiseFloor>,
+    pub calibration: crate::decide::calibration::CalibrationReport,
     /// Crashes the advisor could not classify, until a pattern is taught.
     pub untaught: Vec<u32>,
     pub notes: Vec<String>,
@@ -78,6 +81,14 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
                 ));
             }
         }
+    }
+    if let (Some(floor), Some(best)) = (&state.noise, &state.best) {
+        notes.extend(crate::decide::noise::stale(
+            floor,
+            best.experiment,
+            best.value,
+            project.config.metric.rebaseline,
+        ));
     }
     let mut view = view(&project.config, &state, notes);
     view.untaught = untaught(&project, &state);
@@ -162,6 +173,12 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
         last,
         running: state.running.as_ref().map(|running| running.experiment),
         next: next_step(state),
+        noise_floor: state.noise.clone(),
+        calibration: crate::decide::calibration::report(
+            state,
+            config.metric.goal,
+            config.metric.noise_k * state.noise.as_ref().map_or(0.0, |floor| floor.sigma),
+        ),
         untaught: Vec::new(),
         notes,
     }
@@ -179,6 +196,19 @@ impl Render for StatusView {
                 best.title
             )),
             None => lines.push(format!("best: none yet ({} {})", self.goal, self.metric)),
+        }
+        if let Some(floor) = &self.noise_floor {
+            lines.push(floor.describe());
+        }
+        let overall = &self.calibration.overall;
+        if overall.graded > 0 {
+            lines.push(format!(
+                "predictions: direction right in {} of {}, within noise in {}, mean error {}",
+                overall.direction_right,
+                overall.graded,
+                overall.within_noise,
+                overall.mean_absolute_error.map(round).unwrap_or_default()
+            ));
         }
         let counts: Vec<String> = self
             .counts

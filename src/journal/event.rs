@@ -19,6 +19,7 @@ pub enum Event {
     Interrupted(Interrupted),
     Learned(Learned),
     Abandoned(Abandoned),
+    NoiseMeasured(NoiseMeasured),
     /// An event written by a newer dfh; kept in the file, ignored by the fold.
     #[serde(other)]
     Unknown,
@@ -218,6 +219,14 @@ pub struct Learned {
     pub at: String,
     pub experiment: u32,
     pub text: String,
+}
+
+/// Repeated runs of one experiment's code with different seeds: the noise floor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoiseMeasured {
+    pub at: String,
+    #[serde(flatten)]
+    pub floor: crate::decide::noise::NoiseFloor,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

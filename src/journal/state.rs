@@ -74,6 +74,9 @@ pub struct Experiment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_rejection: Option<String>,
     pub logs: Vec<String>,
+    /// The metric of each successful run of the current attempt (repeats, confirmation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub run_values: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
 }
@@ -105,6 +108,7 @@ impl Experiment {
             change_hash: None,
             last_rejection: None,
             logs: Vec::new(),
+            run_values: Vec::new(),
             finished_at: None,
         }
     }
@@ -152,6 +156,8 @@ pub struct State {
     pub best: Option<Best>,
     /// The run in progress according to the journal (a `started` with no `finished`).
     pub running: Option<Started>,
+    /// The latest noise floor measurement.
+    pub noise: Option<crate::decide::noise::NoiseFloor>,
 }
 
 impl State {
@@ -220,11 +226,18 @@ impl State {
             }
             Event::Started(started) => {
                 if let Some(experiment) = self.experiments.get_mut(&started.experiment) {
-                    experiment.phase = Phase::Running;
-                    experiment.attempts = started.attempt;
-                    experiment.commit = Some(started.commit.clone());
-                    experiment.parent = Some(started.parent.clone());
+                    // A repeat of a decided experiment (`dfh noise`) leaves its outcome alone.
+                    let repeat = started.run > 1 && matches!(experiment.phase, Phase::Done(_));
+                    if !repeat {
+                        experiment.phase = Phase::Running;
+                        experiment.attempts = started.attempt;
+                        experiment.commit = Some(started.commit.clone());
+                        experiment.parent = Some(started.parent.clone());
+                    }
                     experiment.logs.push(started.log.clone());
+                    if started.run <= 1 {
+                        experiment.run_values.clear();
+                    }
                 }
                 self.running = Some(started.clone());
             }
@@ -236,13 +249,42 @@ impl State {
                     }
                 }
             }
-            Event::Finished(_) => {
+            Event::Finished(finished) => {
                 self.running = None;
+                if let (Some(experiment), Some(value), Some(0)) = (
+                    self.experiments.get_mut(&finished.experiment),
+                    finished.value,
+                    finished.exit_code,
+                ) {
+                    if value.is_finite() && !finished.timed_out {
+                        experiment.run_values.push(value);
+                    }
+                }
+            }
+            Event::NoiseMeasured(measured) => {
+                let floor = &measured.floor;
+                // Re-measured on the best: its runs are now the reference for comparisons.
+                if let Some(best) = self
+                    .best
+                    .as_mut()
+                    .filter(|best| best.experiment == floor.experiment)
+                {
+                    best.value = floor.mean;
+                    if let Some(experiment) = self.experiments.get_mut(&floor.experiment) {
+                        experiment.run_values = floor.values.clone();
+                        experiment.value = Some(floor.mean);
+                    }
+                }
+                self.noise = Some(floor.clone());
             }
             Event::Decided(decided) => self.decide(decided),
             Event::Interrupted(interrupted) => {
                 self.running = None;
-                if let Some(experiment) = self.experiments.get_mut(&interrupted.experiment) {
+                let running = self
+                    .experiments
+                    .get_mut(&interrupted.experiment)
+                    .filter(|experiment| experiment.phase == Phase::Running);
+                if let Some(experiment) = running {
                     experiment.phase = Phase::Pending;
                     experiment.attempts = interrupted.attempt.saturating_sub(1);
                     experiment.reason = Some(interrupted.reason.clone());
@@ -326,6 +368,20 @@ impl State {
                 experiment.phase,
                 Phase::Done(_) | Phase::Abandoned | Phase::Other
             )
+        })
+    }
+
+    /// The best as the decision compares against it: the mean of its successful runs.
+    pub fn reference(&self) -> Option<crate::decide::Reference> {
+        let best = self.best.as_ref()?;
+        let runs = self
+            .experiments
+            .get(&best.experiment)
+            .map(|experiment| experiment.run_values.len())
+            .unwrap_or(0);
+        Some(crate::decide::Reference {
+            mean: best.value,
+            runs: runs.max(1),
         })
     }
 

@@ -4,9 +4,11 @@
 
 pub mod change;
 pub mod collect;
+pub mod noise;
 pub mod preflight;
 pub mod record;
 pub mod recovery;
+pub mod runs;
 
 use std::time::Duration;
 
@@ -14,10 +16,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::crash::{Diagnosis, ExitInfo};
-use crate::decide::{self, Decision, RunResult};
-use crate::executor::{self, local, Progress, RunReport, RunSpec};
+use crate::decide::noise::NoiseFloor;
+use crate::decide::{self, Decision, Noise, RunResult};
+use crate::executor::{local, Progress, RunReport, RunSpec};
 use crate::journal::{
-    Abandoned, Decided, Event, Experiment, Finished, Launched, Outcome, Rejected, Started, State,
+    Abandoned, Decided, Event, Experiment, NoiseMeasured, Outcome, Rejected, State,
 };
 use crate::lock::ProjectLock;
 use crate::logscan;
@@ -52,6 +55,8 @@ pub struct RunOutcome {
     pub knobs: Vec<String>,
     /// Earlier experiments that tried the same knob values or change.
     pub tried: Vec<String>,
+    /// The metric of each run: the baseline's repeats, or a winner and its confirmation.
+    pub runs: Vec<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
     /// True when a second failure abandoned the experiment.
@@ -133,89 +138,127 @@ pub fn run_experiment(
             &project.path(paths::SCRATCH_INDEX),
         )
         .context("cannot commit the experiment")?;
-    let log = project.log_path(target.number, target.attempt);
-    project.journal.append(&[Event::Started(Started {
-        at: now(),
-        experiment: target.number,
-        attempt: target.attempt,
-        run: 1,
-        commit: commit.clone(),
-        parent: target.parent.clone(),
-        branch: target.branch.clone(),
-        log: log.clone(),
-        seed: 1,
-        harness_pid: std::process::id(),
-        child_pid: None,
-        child_start: None,
-    })])?;
-    move_refs(project, &state, &target, &commit)?;
-
     pause_point("execute");
-    let started_at = std::time::SystemTime::now();
-    let events_path = project.path(&format!("{}/{}.events.jsonl", paths::LOGS, target.number));
-    let report = execute(project, &target, &log, &events_path, options, on_progress)?;
-    if report.interrupted {
-        let signal = executor::signals::received().unwrap_or(libc::SIGINT);
-        let (mut state, _) = project.load()?;
-        recovery::settle(
-            project,
-            &mut state,
-            &format!("dfh received signal {signal}"),
-        )?;
-        return Err(Interrupted {
-            experiment: target.number,
-            signal,
-        }
-        .into());
-    }
-
-    pause_point("collect");
-    let metric = regex::bytes::Regex::new(&project.config.metric.effective_pattern())
-        .context("the metric pattern in dfh.toml does not compile")?;
-    let scan = logscan::scan(&project.path(&log), &metric)
-        .with_context(|| format!("cannot read the log {log}"))?;
-    let memory_gb = memory_gb(&scan.summary, &report);
-    project.journal.append(&[Event::Finished(Finished {
-        at: now(),
+    let plan = runs::RunPlan {
         experiment: target.number,
         attempt: target.attempt,
-        run: 1,
-        value: scan.value,
-        exit_code: report.exit_code,
-        signal: report.signal,
-        timed_out: report.timed_out,
-        seconds: report.seconds,
-        peak_rss_mb: report.peak_rss_mb,
-        memory_gb,
-        summary: scan.summary.clone(),
-        log: log.clone(),
-    })])?;
+        commit: &commit,
+        parent: &target.parent,
+        branch: &target.branch,
+        timeout: options.timeout,
+    };
+    let mut next_index = state
+        .experiments
+        .get(&target.number)
+        .map_or(0, |experiment| experiment.logs.len()) as u32
+        + 1;
+    // The branch moves to the experiment only once its `started` is journaled, so a harness
+    // killed in between is always found and settled by the next command.
+    let first = runs::run_once_after(project, &plan, next_index, 1, on_progress, &|| {
+        move_refs(project, &state, &target, &commit)
+    })?;
+    let mut records = vec![first];
+    next_index += 1;
 
     pause_point("decide");
-    let best = state.best.as_ref().map(|best| best.value);
-    let decision = decide::decide(
-        &project.config.metric,
-        best,
-        &RunResult {
-            value: scan.value,
-            exit_code: report.exit_code,
-            signal: report.signal,
-            timed_out: report.timed_out,
-        },
-    );
+    let metric_config = &project.config.metric;
+    let reference = state.reference();
+    let best = reference.as_ref().map(|reference| reference.mean);
+    let first = records[0].result();
+    let mut decision = decide::decide_with_noise(metric_config, reference.as_ref(), &first, None);
+    let mut value = records[0].scan.value;
+    if reference.is_none() && decision.outcome == Outcome::Keep && metric_config.repeats > 1 {
+        // The baseline: repeated runs with other seeds measure the noise floor.
+        for seed in 2..=u64::from(metric_config.repeats) {
+            records.push(runs::run_once(
+                project,
+                &plan,
+                next_index,
+                seed,
+                on_progress,
+            )?);
+            next_index += 1;
+        }
+        let values: Vec<f64> = records
+            .iter()
+            .filter_map(runs::RunRecord::clean_value)
+            .collect();
+        if let Some(floor) = NoiseFloor::measure(target.number, &values) {
+            value = Some(floor.mean);
+            decision.reason = format!("baseline; {}", floor.describe());
+            if floor.sigma == 0.0 {
+                warnings.push(format!(
+                    "σ = 0 from {} runs with different DFH_SEED values: the script ignores DFH_SEED, so noise cannot be told from gains. Seed every random generator from os.environ[\"DFH_SEED\"]",
+                    values.len()
+                ));
+            }
+            project
+                .journal
+                .append(&[Event::NoiseMeasured(NoiseMeasured { at: now(), floor })])?;
+        }
+    } else if let Some(reference) = &reference {
+        let sigma = state.noise.as_ref().map(|floor| floor.sigma);
+        let noise = sigma.map(|sigma| Noise {
+            sigma,
+            candidate_runs: 1,
+        });
+        decision = decide::decide_with_noise(metric_config, Some(reference), &first, noise);
+        if decision.outcome == Outcome::Keep && metric_config.confirm {
+            // A winner is rerun once with another seed and kept only if the mean still passes.
+            let confirm = runs::run_once(project, &plan, next_index, 2, on_progress)?;
+            let confirmed = confirm.clean_value();
+            records.push(confirm);
+            match (confirmed, records[0].clean_value()) {
+                (Some(second), Some(original)) => {
+                    let mean = (original + second) / 2.0;
+                    value = Some(mean);
+                    let noise = sigma.map(|sigma| Noise {
+                        sigma,
+                        candidate_runs: 2,
+                    });
+                    let result = RunResult {
+                        value: Some(mean),
+                        ..first
+                    };
+                    decision =
+                        decide::decide_with_noise(metric_config, Some(reference), &result, noise);
+                    decision.reason = format!(
+                        "confirmed by a second run (seed 2: {}), mean of 2 runs {}: {}",
+                        decide::round(second),
+                        decide::round(mean),
+                        decision.reason
+                    );
+                }
+                _ => {
+                    decision = Decision {
+                        outcome: Outcome::Discard,
+                        reason: "the confirmation run (seed 2) did not finish cleanly; not kept"
+                            .into(),
+                    };
+                }
+            }
+        }
+    }
+    let record = &records[0];
+    let (log, report, scan, memory_gb) =
+        (&record.log, &record.report, &record.scan, record.memory_gb);
+    let run_values: Vec<Option<f64>> = records.iter().map(|record| record.scan.value).collect();
+    let events_path = record.events.clone();
+    let started_at = record.started;
+    let seconds: f64 = records.iter().map(|record| record.report.seconds).sum();
     let abandoned = decision.outcome.failed() && target.attempt >= 2;
     let diagnosis = decision
         .outcome
         .failed()
-        .then(|| diagnose(project, &log, &report));
+        .then(|| diagnose(project, log, report));
     let collected = collect::RunFacts {
         experiment: target.number,
         commit: &commit,
         status: decision.outcome.as_str(),
-        value: scan.value,
+        value,
         best_before: best,
         summary: &scan.summary,
-        report: &report,
+        report,
         events: &events_path,
         started: started_at,
     };
@@ -238,9 +281,9 @@ pub fn run_experiment(
         attempt: target.attempt,
         outcome: decision.outcome,
         commit: commit.clone(),
-        value: scan.value,
+        value,
         best_before: best,
-        seconds: report.seconds,
+        seconds,
         memory_gb,
         reason: decision.reason.clone(),
         crash_class: diagnosis.as_ref().map(|diagnosis| diagnosis.class.clone()),
@@ -265,9 +308,9 @@ pub fn run_experiment(
         direction: &target.direction,
         commit: &commit,
         outcome: decision.outcome,
-        value: scan.value,
+        value,
         best_before: best,
-        seconds: report.seconds,
+        seconds,
         memory_gb,
         metrics: metrics.as_deref(),
         flags: &flags,
@@ -293,17 +336,18 @@ pub fn run_experiment(
         title: target.title,
         status: decision.outcome,
         metric: project.config.metric.name.clone(),
-        value: scan.value,
+        value,
         best_before: best,
-        seconds: report.seconds,
+        seconds,
         commit,
         reason: decision.reason,
-        log,
+        log: log.clone(),
         metrics,
         flags,
         regions: change.regions,
         knobs: change.knobs,
         tried,
+        runs: run_values,
         diagnosis,
         abandoned,
         warnings,
@@ -461,42 +505,6 @@ fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::P
     }
 }
 
-fn execute(
-    project: &Project,
-    target: &Target,
-    log: &str,
-    events: &std::path::Path,
-    options: &RunOptions,
-    on_progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<RunReport> {
-    let _ = std::fs::remove_file(events);
-    let mut spec = run_spec(project, target, log, events);
-    if let Some(timeout) = options.timeout {
-        spec.timeout = timeout;
-    }
-    let journal = &project.journal;
-    let number = target.number;
-    let mut launch_error = None;
-    let report = local::run(&spec, &mut |progress| {
-        if let Progress::Started { pid, start_ticks } = progress {
-            let event = Event::Launched(Launched {
-                at: now(),
-                experiment: number,
-                child_pid: pid,
-                child_start: start_ticks,
-            });
-            if let Err(error) = journal.append(&[event]) {
-                launch_error = Some(error);
-            }
-        }
-        on_progress(progress);
-    })?;
-    if let Some(error) = launch_error {
-        return Err(error.into());
-    }
-    Ok(report)
-}
-
 /// Check (f): the training command with DFH_SMOKE=1 under a short timeout; `dfh_diag.Run`
 /// stops the script after its first logged step, so shape errors surface in seconds.
 fn smoke(project: &Project, target: &Target) -> Result<Option<Refusal>> {
@@ -561,19 +569,6 @@ fn unclassified(reason: String) -> Diagnosis {
         fix: "read the log".into(),
         pattern_source: crate::crash::PatternSource::None,
     }
-}
-
-/// Peak memory in GB: the script's own `peak_vram_mb`, else the GPU's, else the RSS.
-fn memory_gb(
-    summary: &std::collections::BTreeMap<String, String>,
-    report: &RunReport,
-) -> Option<f64> {
-    summary
-        .get("peak_vram_mb")
-        .and_then(|text| text.parse::<f64>().ok())
-        .or(report.gpu_peak_mb)
-        .or(report.peak_rss_mb)
-        .map(|megabytes| (megabytes / 1024.0 * 10.0).round() / 10.0)
 }
 
 /// Moves the branch and the editable files as the decision requires.

@@ -11,5 +11,6 @@ mod import;
 mod init;
 mod plan;
 mod recovery;
+mod rigor;
 mod run;
 mod support;
