@@ -1,7 +1,9 @@
 //! The command-line surface: one file per verb, one dispatch `match`, one error policy.
 
+mod guard;
 mod init;
 mod learn;
+mod mcp;
 mod plan;
 mod run;
 mod show;
@@ -41,6 +43,8 @@ enum Command {
     Learn(learn::LearnArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
+    Mcp(mcp::McpArgs),
+    Guard(guard::GuardArgs),
 }
 
 /// What every command receives.
@@ -85,6 +89,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Learn(args) => learn::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
+        Command::Mcp(args) => mcp::run(&context, args),
+        Command::Guard(args) => guard::run(&context, args),
     };
     match result {
         Ok(code) => code,
