@@ -31,8 +31,7 @@ pub struct Blocked {
 
 /// Reads a hook payload. An error means the text is not a hook payload at all.
 pub fn parse_payload(text: &str) -> Result<HookCall, String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|error| format!("not JSON ({error})"))?;
+    let value: Value = serde_json::from_str(text).map_err(|error| format!("not JSON ({error})"))?;
     let Value::Object(payload) = value else {
         return Err("not a JSON object".into());
     };
@@ -129,12 +128,20 @@ pub fn judge(root: &Path, run: Option<&RunConfig>, call: &HookCall, base: &Path)
 }
 
 /// Why `relative` (a path inside the project, with `/`) may not be edited, or None.
-fn reason(relative: &str, exists: bool, editable: &[String], readonly: &[String]) -> Option<String> {
+fn reason(
+    relative: &str,
+    exists: bool,
+    editable: &[String],
+    readonly: &[String],
+) -> Option<String> {
     let under = |folder: &str| relative == folder || relative.starts_with(&format!("{folder}/"));
     if relative.is_empty() {
         return Some("the project folder itself, not a file".into());
     }
-    if readonly.iter().any(|file| under(file.trim_end_matches('/'))) {
+    if readonly
+        .iter()
+        .any(|file| under(file.trim_end_matches('/')))
+    {
         return Some("read-only ([run] readonly in dfh.toml): its hash is recorded, and a change invalidates every experiment".into());
     }
     let harness = match relative {
@@ -152,7 +159,11 @@ fn reason(relative: &str, exists: bool, editable: &[String], readonly: &[String]
     if let Some(harness) = harness {
         return Some(harness.into());
     }
-    if editable.iter().any(|file| under(file.trim_end_matches('/'))) || under("docs") {
+    if editable
+        .iter()
+        .any(|file| under(file.trim_end_matches('/')))
+        || under("docs")
+    {
         return None;
     }
     let lower = relative.to_ascii_lowercase();
@@ -220,7 +231,6 @@ fn slash_path(relative: &Path) -> String {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 

@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
+use super::ordered_json::Json;
 use anyhow::{Context, Result};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 
 use crate::refusal::Refusal;
 
@@ -94,17 +94,31 @@ pub fn wire(root: &Path, agent: Agent) -> Result<AgentReport> {
             })?;
             plan.json(root, ".claude/settings.json", agent, |settings| {
                 let started = add_hook(settings, "SessionStart", SESSION_MATCHER, BRIEF_COMMAND)?;
-                let guarded = add_hook(settings, "PreToolUse", "Edit|Write|MultiEdit", GUARD_COMMAND)?;
+                let guarded = add_hook(
+                    settings,
+                    "PreToolUse",
+                    "Edit|Write|MultiEdit",
+                    GUARD_COMMAND,
+                )?;
                 Ok(started | guarded)
             })?;
             plan.notes.push("Claude Code asks once before it starts a project MCP server from .mcp.json; approve `dfh` (or run `claude mcp list` to check it)".into());
         }
         Agent::Codex => {
-            plan.instruction(root, "AGENTS.md", &format!("{read_note} read program.md first."))?;
+            plan.instruction(
+                root,
+                "AGENTS.md",
+                &format!("{read_note} read program.md first."),
+            )?;
             plan.codex_config(root)?;
             plan.json(root, ".codex/hooks.json", agent, |settings| {
                 let started = add_hook(settings, "SessionStart", SESSION_MATCHER, BRIEF_COMMAND)?;
-                let guarded = add_hook(settings, "PreToolUse", "apply_patch|Edit|Write", GUARD_COMMAND)?;
+                let guarded = add_hook(
+                    settings,
+                    "PreToolUse",
+                    "apply_patch|Edit|Write",
+                    GUARD_COMMAND,
+                )?;
                 Ok(started | guarded)
             })?;
             plan.notes.push("Codex reads .codex/ only in a trusted project, and runs new hooks once you have reviewed them (/hooks)".into());
@@ -113,13 +127,18 @@ pub fn wire(root: &Path, agent: Agent) -> Result<AgentReport> {
             plan.instruction(root, "GEMINI.md", &format!("{read_note} @program.md"))?;
             plan.json(root, ".gemini/settings.json", agent, |settings| {
                 let served = add_server(settings, "mcpServers")?;
-                let guarded = add_hook(settings, "BeforeTool", "write_file|replace", GUARD_COMMAND)?;
+                let guarded =
+                    add_hook(settings, "BeforeTool", "write_file|replace", GUARD_COMMAND)?;
                 Ok(served | guarded)
             })?;
             plan.notes.push("Gemini CLI gets no SessionStart hook: it reads a hook's stdout as JSON, and GEMINI.md already loads program.md".into());
         }
         Agent::Aider => {
-            plan.instruction(root, "CONVENTIONS.md", &format!("{read_note} read program.md first."))?;
+            plan.instruction(
+                root,
+                "CONVENTIONS.md",
+                &format!("{read_note} read program.md first."),
+            )?;
             plan.aider_config(root)?;
             plan.notes.push("Aider has no MCP client and no hooks: it reads CONVENTIONS.md; run dfh commands with /run (e.g. `/run dfh status`)".into());
         }
@@ -156,13 +175,13 @@ impl Plan {
         root: &Path,
         file: &str,
         agent: Agent,
-        merge: impl FnOnce(&mut Map<String, Value>) -> Result<bool, String>,
+        merge: impl FnOnce(&mut Json) -> Result<bool, String>,
     ) -> Result<()> {
         let existing = read_optional(root, file)?;
         let mut settings = match &existing {
-            None => Map::new(),
-            Some(text) => match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(settings)) => settings,
+            None => Json::object(),
+            Some(text) => match serde_json::from_str::<Json>(text) {
+                Ok(settings @ Json::Object(_)) => settings,
                 Ok(_) => return Err(refuse(file, 1, "holds JSON that is not an object", agent)),
                 Err(error) => {
                     let what = format!("is not valid JSON ({error})");
@@ -171,7 +190,7 @@ impl Plan {
             },
         };
         let changed = merge(&mut settings).map_err(|what| refuse(file, 1, &what, agent))?;
-        let text = format!("{}\n", serde_json::to_string_pretty(&Value::Object(settings))?);
+        let text = format!("{}\n", serde_json::to_string_pretty(&settings)?);
         let change = match (existing, changed) {
             (None, _) => Change::Create(text),
             (Some(_), true) => Change::Replace(text),
@@ -193,7 +212,12 @@ impl Plan {
                         .span()
                         .map(|span| text[..span.start.min(text.len())].lines().count().max(1))
                         .unwrap_or(1);
-                    refuse(file, line, &format!("is not valid TOML ({})", error.message()), Agent::Codex)
+                    refuse(
+                        file,
+                        line,
+                        &format!("is not valid TOML ({})", error.message()),
+                        Agent::Codex,
+                    )
                 })?;
                 let present = parsed
                     .get("mcp_servers")
@@ -202,7 +226,11 @@ impl Plan {
                 if present {
                     Change::Keep
                 } else {
-                    let separator = if text.is_empty() || text.ends_with('\n') { "\n" } else { "\n\n" };
+                    let separator = if text.is_empty() || text.ends_with('\n') {
+                        "\n"
+                    } else {
+                        "\n\n"
+                    };
                     let addition = format!("{separator}{table}");
                     if toml::from_str::<toml::Table>(&format!("{text}{addition}")).is_err() {
                         return Err(refuse(file, 1, "defines mcp_servers in a form a new [mcp_servers.dfh] table cannot join; add the server by hand (command = \"dfh\", args = [\"mcp\"])", Agent::Codex));
@@ -223,7 +251,11 @@ impl Plan {
             None => Change::Create(line.into()),
             Some(text) if text.contains("CONVENTIONS.md") => Change::Keep,
             Some(text) if !text.lines().any(|line| line.starts_with("read:")) => {
-                let separator = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+                let separator = if text.is_empty() || text.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
                 Change::Append(format!("{separator}{line}"))
             }
             Some(_) => {
@@ -283,51 +315,55 @@ impl Plan {
 }
 
 /// Adds `dfh mcp` under `key` (`mcpServers`) unless a server named dfh is already there.
-fn add_server(settings: &mut Map<String, Value>, key: &str) -> Result<bool, String> {
-    let servers = settings.entry(key).or_insert_with(|| json!({}));
-    let Value::Object(servers) = servers else {
-        return Err(format!("has a `{key}` that is not an object"));
-    };
-    if servers.contains_key("dfh") {
+fn add_server(settings: &mut Json, key: &str) -> Result<bool, String> {
+    let servers = settings
+        .entry(key, Json::object)
+        .filter(|servers| matches!(servers, Json::Object(_)))
+        .ok_or_else(|| format!("has a `{key}` that is not an object"))?;
+    if servers.get("dfh").is_some() {
         return Ok(false);
     }
-    servers.insert("dfh".into(), json!({"command": "dfh", "args": ["mcp"]}));
+    servers.entry("dfh", || {
+        Json::Object(vec![
+            ("command".into(), Json::text("dfh")),
+            ("args".into(), Json::Array(vec![Json::text("mcp")])),
+        ])
+    });
     Ok(true)
 }
 
 /// Adds a command hook for `event` unless one running `command` is already there. The shape
 /// is Claude Code's, which Codex and Gemini CLI share: event -> [{matcher, hooks: [...]}].
 fn add_hook(
-    settings: &mut Map<String, Value>,
+    settings: &mut Json,
     event: &str,
     matcher: &str,
     command: &str,
 ) -> Result<bool, String> {
-    let hooks = settings.entry("hooks").or_insert_with(|| json!({}));
-    let Value::Object(hooks) = hooks else {
-        return Err("has a `hooks` that is not an object".into());
-    };
-    let groups = hooks.entry(event).or_insert_with(|| json!([]));
-    let Value::Array(groups) = groups else {
+    let hooks = settings
+        .entry("hooks", Json::object)
+        .filter(|hooks| matches!(hooks, Json::Object(_)))
+        .ok_or("has a `hooks` that is not an object")?;
+    let Some(Json::Array(groups)) = hooks.entry(event, || Json::Array(Vec::new())) else {
         return Err(format!("has a `hooks.{event}` that is not an array"));
     };
-    let present = groups.iter().any(|group| {
-        group
-            .get("hooks")
-            .and_then(Value::as_array)
-            .is_some_and(|handlers| {
-                handlers
-                    .iter()
-                    .any(|handler| handler.get("command").and_then(Value::as_str) == Some(command))
-            })
+    let present = groups.iter().any(|group| match group.get("hooks") {
+        Some(Json::Array(handlers)) => handlers
+            .iter()
+            .any(|handler| handler.get("command").and_then(Json::as_str) == Some(command)),
+        _ => false,
     });
     if present {
         return Ok(false);
     }
-    groups.push(json!({
-        "matcher": matcher,
-        "hooks": [{"type": "command", "command": command}],
-    }));
+    let handler = Json::Object(vec![
+        ("type".into(), Json::text("command")),
+        ("command".into(), Json::text(command)),
+    ]);
+    groups.push(Json::Object(vec![
+        ("matcher".into(), Json::text(matcher)),
+        ("hooks".into(), Json::Array(vec![handler])),
+    ]));
     Ok(true)
 }
 

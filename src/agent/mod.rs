@@ -3,3 +3,4 @@
 
 pub mod guard;
 pub mod integration;
+mod ordered_json;

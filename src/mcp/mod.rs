@@ -302,11 +302,7 @@ fn initialize(params: Option<&Value>) -> Value {
         .and_then(|params| params.get("protocolVersion"))
         .and_then(Value::as_str);
     let version = requested
-        .and_then(|requested| {
-            PROTOCOL_VERSIONS
-                .iter()
-                .find(|known| **known == requested)
-        })
+        .and_then(|requested| PROTOCOL_VERSIONS.iter().find(|known| **known == requested))
         .unwrap_or(&PROTOCOL_VERSIONS[0]);
     json!({
         "protocolVersion": version,
@@ -334,7 +330,8 @@ fn tool_result(tool: &Tool, finished: &Finished) -> Value {
     if finished.code == Some(0) {
         let mut content = vec![json!({"type": "text", "text": stdout})];
         if !talk.is_empty() {
-            content.push(json!({"type": "text", "text": format!("notes from dfh {verb}:\n{talk}")}));
+            content
+                .push(json!({"type": "text", "text": format!("notes from dfh {verb}:\n{talk}")}));
         }
         let mut result = json!({"content": content, "isError": false});
         if let Some(object @ Value::Object(_)) = parsed {

@@ -177,7 +177,9 @@ impl Tool {
         for param in self.params {
             let mut schema = match param.kind {
                 Kind::Text => json!({"type": "string"}),
-                Kind::TextList => json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
+                Kind::TextList => {
+                    json!({"type": "array", "items": {"type": "string"}, "minItems": 1})
+                }
                 Kind::Count => json!({"type": "integer", "minimum": 0}),
                 Kind::Switch => json!({"type": "boolean"}),
             };
@@ -272,16 +274,15 @@ impl Tool {
 
     /// The argument's value as command-line words, or why it does not fit the schema.
     fn values(&self, param: &Param, value: &Value) -> Result<Vec<String>, String> {
-        let wrong = |expected: &str| {
-            format!(
-                "argument `{}` must be {expected}, not {value}",
-                param.name
-            )
-        };
+        let wrong =
+            |expected: &str| format!("argument `{}` must be {expected}, not {value}", param.name);
         let text = |value: &Value| -> Result<String, String> {
             let text = value.as_str().ok_or_else(|| wrong("a string"))?;
             if text.contains('\0') {
-                return Err(format!("argument `{}` contains a NUL character", param.name));
+                return Err(format!(
+                    "argument `{}` contains a NUL character",
+                    param.name
+                ));
             }
             Ok(text.to_string())
         };
@@ -315,7 +316,6 @@ pub struct Invocation {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 
@@ -358,7 +358,10 @@ mod tests {
         let error = tool
             .invocation(Some(&json!({"experiment": -1, "text": "x"})))
             .unwrap_err();
-        assert!(error.contains("`experiment` must be a non-negative integer"), "{error}");
+        assert!(
+            error.contains("`experiment` must be a non-negative integer"),
+            "{error}"
+        );
         let error = tool.invocation(Some(&json!({"text": "x"}))).unwrap_err();
         assert!(error.contains("missing argument `experiment`"), "{error}");
         let error = tool

@@ -5,8 +5,11 @@
     reason = "a test fails loudly at the first broken expectation"
 )]
 
+mod agent;
+mod guard;
 mod import;
 mod init;
+mod mcp;
 mod recovery;
 mod run;
 mod support;
