@@ -339,18 +339,24 @@ fn tool_result(tool: &Tool, finished: &Finished) -> Value {
         }
         return result;
     }
-    let message = parsed
+    let error = parsed
         .as_ref()
         .and_then(|value| value.get("error"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            if talk.is_empty() {
-                stdout.to_string()
-            } else {
-                talk.to_string()
-            }
-        });
+        .and_then(Value::as_str);
+    let message = match error {
+        Some(error) => error.to_string(),
+        None if talk.is_empty() => stdout.to_string(),
+        // The command's own label (`refused: `, `error: `) would repeat ours.
+        None => talk
+            .lines()
+            .map(|line| {
+                line.strip_prefix("refused: ")
+                    .or_else(|| line.strip_prefix("error: "))
+                    .unwrap_or(line)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
     let what = match (finished.code, finished.signal) {
         (Some(3), _) => "refused".to_string(),
         (Some(2), _) => "usage error".to_string(),
@@ -358,5 +364,12 @@ fn tool_result(tool: &Tool, finished: &Finished) -> Value {
         (None, Some(signal)) => format!("stopped by signal {signal}"),
         (None, None) => "ended without a status".to_string(),
     };
-    error_result(format!("dfh {verb} {what}: {message}"))
+    let mut result = error_result(format!("dfh {verb} {what}: {message}"));
+    // A command that reports its refusal as a full view (`dfh check`) keeps it readable.
+    if error.is_none() && parsed.as_ref().is_some_and(Value::is_object) {
+        if let Some(Value::Array(content)) = result.get_mut("content") {
+            content.push(json!({"type": "text", "text": stdout}));
+        }
+    }
+    result
 }

@@ -151,8 +151,8 @@ pub const TOOLS: &[Tool] = &[
         read_only: true,
         long: false,
         params: &[
-            param("file", Kind::Text, Target::Positional, false, "A log file to read instead of the last run's."),
-            param("traceback", Kind::Text, Target::Stdin, false, "A traceback as text."),
+            param("file", Kind::Text, Target::Positional, false, "A log or traceback file to read instead of the last run's log."),
+            param("traceback", Kind::Text, Target::Stdin, false, "A traceback as text (instead of file)."),
         ],
     },
     Tool {
@@ -262,6 +262,14 @@ impl Tool {
                 Target::Stdin => stdin = values.into_iter().next(),
             }
         }
+        if stdin.is_some() {
+            // `-` tells the command to read stdin; it takes the place of the positional.
+            if !positionals.is_empty() {
+                let names: Vec<&str> = self.params.iter().map(|param| param.name).collect();
+                return Err(format!("give one of {}, not several", names.join(" or ")));
+            }
+            positionals.push("-".into());
+        }
         if !positionals.is_empty() {
             flags.push("--".into());
             flags.extend(positionals);
@@ -368,6 +376,21 @@ mod tests {
             .invocation(Some(&json!({"experiment": 1, "text": "x", "force": true})))
             .unwrap_err();
         assert!(error.contains("unknown argument `force`"), "{error}");
+    }
+
+    #[test]
+    fn a_traceback_goes_to_stdin_in_place_of_the_file() {
+        let tool = find("dfh_crash").unwrap();
+        let invocation = tool
+            .invocation(Some(&json!({"traceback": "Traceback ..."})))
+            .unwrap();
+        assert_eq!(invocation.arguments, ["crash", "--", "-"]);
+        assert_eq!(invocation.stdin.as_deref(), Some("Traceback ..."));
+        let last = tool.invocation(None).unwrap();
+        assert_eq!(last.arguments, ["crash"]);
+        assert!(tool
+            .invocation(Some(&json!({"traceback": "t", "file": "x.log"})))
+            .is_err());
     }
 
     #[test]
