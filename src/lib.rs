@@ -8,6 +8,7 @@
 //! 3. Method, Safety, Eyes: `checks`, `decide`, `logscan`, `scaffold`.
 //! 4. Ground: `journal`, `config`, `vcs`, `executor`, `lock`, `project`, `results`.
 
+pub mod agent;
 pub mod checks;
 pub mod commands;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod import;
 pub mod journal;
 pub mod lock;
 pub mod logscan;
+pub mod mcp;
 pub mod method;
 pub mod next;
 pub mod pipeline;

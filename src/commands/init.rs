@@ -4,7 +4,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use serde::Serialize;
+
 use super::Context;
+use crate::agent::integration::{self, Agent, AgentReport};
 use crate::config::Goal;
 use crate::printer::Render;
 use crate::scaffold::{self, InitOptions, InitReport};
@@ -31,6 +34,28 @@ pub struct InitArgs {
     /// A file that must not change (repeatable).
     #[arg(long, value_name = "FILE")]
     readonly: Vec<String>,
+    /// Wire up a coding agent: claude, codex, gemini or aider. Points its instruction file
+    /// at program.md (one line appended), registers `dfh mcp` and installs its hooks.
+    #[arg(long, value_name = "NAME", value_parser = parse_agent)]
+    agent: Option<Agent>,
+}
+
+fn parse_agent(text: &str) -> Result<Agent, String> {
+    Agent::from_name(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not an agent dfh can wire up; use one of {}",
+            Agent::NAMES.join(", ")
+        )
+    })
+}
+
+/// `dfh init`'s output: the scaffold, and the agent wiring when `--agent` was given.
+#[derive(Debug, Serialize)]
+pub struct InitView {
+    #[serde(flatten)]
+    pub init: InitReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentReport>,
 }
 
 fn parse_goal(text: &str) -> Result<Goal, String> {
@@ -54,8 +79,48 @@ pub fn run(context: &Context, args: InitArgs) -> anyhow::Result<ExitCode> {
     for warning in &report.warnings {
         context.printer.talk(&format!("warning: {warning}"));
     }
-    context.printer.render(&report);
+    let agent = match args.agent {
+        Some(agent) => Some(integration::wire(&report.root, agent)?),
+        None => None,
+    };
+    context.printer.render(&InitView {
+        init: report,
+        agent,
+    });
     Ok(ExitCode::SUCCESS)
+}
+
+impl Render for InitView {
+    fn human(&self) -> String {
+        let mut text = self.init.human();
+        if let Some(agent) = &self.agent {
+            text.push('\n');
+            text.push_str(&agent.human());
+        }
+        text
+    }
+}
+
+impl Render for AgentReport {
+    fn human(&self) -> String {
+        let mut lines = vec![format!(
+            "agent {}: instructions point at program.md; `dfh mcp` registered where the agent supports it",
+            self.agent.name()
+        )];
+        for (label, files) in [
+            ("created", &self.created),
+            ("updated (merged, nothing removed)", &self.updated),
+            ("kept (already wired)", &self.kept),
+        ] {
+            if !files.is_empty() {
+                lines.push(format!("  {label}: {}", files.join(", ")));
+            }
+        }
+        for note in &self.notes {
+            lines.push(format!("  note: {note}"));
+        }
+        lines.join("\n")
+    }
 }
 
 impl Render for InitReport {

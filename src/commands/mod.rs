@@ -3,8 +3,10 @@
 mod check;
 mod crash;
 mod diag;
+mod guard;
 mod init;
 mod learn;
+mod mcp;
 mod noise;
 mod plan;
 mod run;
@@ -50,6 +52,8 @@ enum Command {
     Noise(noise::NoiseArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
+    Mcp(mcp::McpArgs),
+    Guard(guard::GuardArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -100,6 +104,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Noise(args) => noise::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
+        Command::Mcp(args) => mcp::run(&context, args),
+        Command::Guard(args) => guard::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -5,10 +5,13 @@
     reason = "a test fails loudly at the first broken expectation"
 )]
 
+mod agent;
 mod crash;
 mod diagnostics;
+mod guard;
 mod import;
 mod init;
+mod mcp;
 mod plan;
 mod recovery;
 mod rigor;
