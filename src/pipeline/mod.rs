@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::config::ExecutorKind;
 use crate::decide::{self, Decision, RunResult};
-use crate::executor::{self, local, Progress, RunReport, RunSpec};
+use crate::executor::{self, local, slurm, Progress, RunReport, RunSpec};
 use crate::journal::{
     Abandoned, Decided, Event, Experiment, Finished, Launched, Outcome, Rejected, Started, State,
 };
@@ -45,6 +46,14 @@ pub struct RunOutcome {
     pub abandoned: bool,
     /// The command the agent should run next, in words.
     pub next: String,
+}
+
+/// A Slurm job lost by the scheduler twice (exit 1): no result, recorded as interrupted.
+#[derive(Debug, thiserror::Error)]
+#[error("experiment {experiment}: {reason}; it is recorded as interrupted and the branch is back where it was. Check the cluster (`sinfo -R`), then run `dfh run` to run it again")]
+pub struct Lost {
+    pub experiment: u32,
+    pub reason: String,
 }
 
 /// Errors of the pipeline that are not refusals (exit 1). A refusal is `Refusal` (exit 3).
@@ -110,6 +119,7 @@ pub fn run_experiment(
         harness_pid: std::process::id(),
         child_pid: None,
         child_start: None,
+        job_id: None,
     };
     project.journal.append(&[Event::Started(started)])?;
     let experiment_ref = format!("refs/dfh/exp/{}", target.number);
@@ -141,7 +151,16 @@ pub fn run_experiment(
         .reset_index_paths(&project.config.run.editable)?;
 
     pause_point("execute");
-    let report = execute(project, &target, &log, options, on_progress)?;
+    let report = match execute(project, &target, &log, options, on_progress) {
+        Ok(report) => report,
+        Err(error) => {
+            // Nothing ran (sbatch refused the job, the command could not start): put the
+            // branch back now rather than at the next command.
+            let (mut state, _) = project.load()?;
+            recovery::settle(project, &mut state, &format!("{error:#}"))?;
+            return Err(error);
+        }
+    };
     if report.interrupted {
         let signal = executor::signals::received().unwrap_or(libc::SIGINT);
         let (mut state, _) = project.load()?;
@@ -153,6 +172,19 @@ pub fn run_experiment(
         return Err(Interrupted {
             experiment: target.number,
             signal,
+        }
+        .into());
+    }
+    if let Some(lost) = &report.lost {
+        let reason = match &report.requeued {
+            Some(first) => format!("{first}; requeued once, then {lost}"),
+            None => lost.clone(),
+        };
+        let (mut state, _) = project.load()?;
+        recovery::settle(project, &mut state, &reason)?;
+        return Err(Lost {
+            experiment: target.number,
+            reason,
         }
         .into());
     }
@@ -177,6 +209,9 @@ pub fn run_experiment(
         memory_gb,
         summary: scan.summary.clone(),
         log: log.clone(),
+        job_id: report.job_id.clone(),
+        node: report.node.clone(),
+        requeued: report.requeued.clone(),
     })])?;
 
     pause_point("decide");
@@ -381,20 +416,39 @@ fn execute(
     let journal = &project.journal;
     let number = target.number;
     let mut launch_error = None;
-    let report = local::run(&spec, &mut |progress| {
-        if let Progress::Started { pid, start_ticks } = progress {
-            let event = Event::Launched(Launched {
+    let mut record = |progress: Progress<'_>| {
+        let launched = match &progress {
+            Progress::Started { pid, start_ticks } => Some(Launched {
                 at: now(),
                 experiment: number,
-                child_pid: pid,
-                child_start: start_ticks,
-            });
-            if let Err(error) = journal.append(&[event]) {
+                child_pid: Some(*pid),
+                child_start: *start_ticks,
+                ..Launched::default()
+            }),
+            Progress::Job { job_id, node } => Some(Launched {
+                at: now(),
+                experiment: number,
+                job_id: Some(job_id.to_string()),
+                node: node.map(str::to_string),
+                ..Launched::default()
+            }),
+            Progress::Tick { .. } => None,
+        };
+        if let Some(launched) = launched {
+            if let Err(error) = journal.append(&[Event::Launched(launched)]) {
                 launch_error = Some(error);
             }
         }
         on_progress(progress);
-    })?;
+    };
+    let report = match project.config.executor.kind {
+        ExecutorKind::Local => local::run(&spec, &mut record)?,
+        ExecutorKind::Slurm => {
+            let settings =
+                slurm::SlurmSettings::new(&project.config.executor, format!("dfh-{number}"));
+            slurm::run(&spec, &settings, &mut record)?
+        }
+    };
     if let Some(error) = launch_error {
         return Err(error.into());
     }

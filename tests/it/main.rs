@@ -9,4 +9,5 @@ mod import;
 mod init;
 mod recovery;
 mod run;
+mod slurm;
 mod support;
