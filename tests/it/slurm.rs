@@ -24,7 +24,10 @@ fn cluster() -> Option<(MutexGuard<'static, ()>, String)> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let problem = match slurm(&["sinfo", "-h", "-N", "-o", "%N|%T"]) {
         None => "sbatch/sinfo are not installed (apt-get install slurm-client)".to_string(),
-        Some((false, output)) => format!("no Slurm cluster answers: {}", output.trim()),
+        Some((false, output)) => format!(
+            "no Slurm cluster answers ({})",
+            output.lines().last().unwrap_or_default().trim()
+        ),
         Some((true, output)) => {
             let nodes: Vec<(String, String)> = output
                 .lines()
@@ -52,12 +55,12 @@ fn cluster() -> Option<(MutexGuard<'static, ()>, String)> {
         }
     };
     let message = format!(
-        "Slurm tests skipped: {problem}. Start a local cluster with `eval \"$(scripts/slurm-local.sh start /tmp/dfh-slurm)\"`"
+        "{problem}. Start a local cluster with `eval \"$(scripts/slurm-local.sh start /tmp/dfh-slurm)\"`"
     );
     if std::env::var("DFH_REQUIRE_SYSTEM_TESTS").is_ok_and(|value| value == "1") {
-        panic!("{message} (DFH_REQUIRE_SYSTEM_TESTS=1)");
+        panic!("Slurm test cannot run: {message} (DFH_REQUIRE_SYSTEM_TESTS=1)");
     }
-    eprintln!("{message}");
+    eprintln!("Slurm test skipped: {message}");
     None
 }
 
@@ -357,4 +360,40 @@ fn a_lost_job_is_requeued_once_then_recorded_as_lost() {
     );
     assert_eq!(env.head(), kept);
     assert_eq!(events(&env, "decided").len(), 1);
+}
+
+#[test]
+fn a_job_left_by_a_killed_dfh_is_cancelled_by_the_next_command() {
+    let Some((_cluster, _node)) = cluster() else {
+        return;
+    };
+    let env = slurm_project("");
+    let (pid_file, _) = sleeping_train(&env);
+    env.git(&["commit", "-qam", "hanging script"]);
+    let before = env.head();
+    env.plan("baseline");
+    let mut dfh = env.command(&["run"]).spawn().unwrap();
+    let pid = wait_for_pid(&pid_file);
+    dfh.kill().unwrap(); // SIGKILL: no chance to scancel
+    dfh.wait().unwrap();
+    let job_id = events(&env, "launched")[0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(job_state(&job_id), ("RUNNING".to_string(), true));
+
+    let status = env.dfh_ok(&["status"]);
+    assert!(
+        status.stdout.contains("experiment 1 was interrupted"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        wait_for(30.0, || job_state(&job_id)
+            == ("CANCELLED".to_string(), false)),
+        "{:?}",
+        job_state(&job_id)
+    );
+    assert!(wait_for(5.0, || !alive(pid)), "process {pid} survived");
+    assert_eq!(env.head(), before);
 }
