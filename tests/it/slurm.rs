@@ -57,7 +57,7 @@ fn cluster() -> Option<(MutexGuard<'static, ()>, String)> {
     let message = format!(
         "{problem}. Start a local cluster with `eval \"$(scripts/slurm-local.sh start /tmp/dfh-slurm)\"`"
     );
-    if std::env::var("DFH_REQUIRE_SYSTEM_TESTS").is_ok_and(|value| value == "1") {
+    if std::env::var(dfh::env::REQUIRE_SYSTEM_TESTS).is_ok_and(|value| value == "1") {
         panic!("Slurm test cannot run: {message} (DFH_REQUIRE_SYSTEM_TESTS=1)");
     }
     eprintln!("Slurm test skipped: {message}");
