@@ -122,6 +122,7 @@ pub fn history(experiments: u32) -> History {
             harness_pid: 1,
             child_pid: None,
             child_start: None,
+            job_id: None,
         }));
         let roll = random.unit();
         let (outcome, value) = if number == 1 {

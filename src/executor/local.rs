@@ -103,7 +103,7 @@ pub fn run(
 }
 
 /// The last non-empty line of the log (progress lines rewritten with `\r` count as lines).
-fn last_line(path: &std::path::Path) -> String {
+pub(crate) fn last_line(path: &std::path::Path) -> String {
     let Ok(mut file) = File::open(path) else {
         return String::new();
     };

@@ -137,16 +137,26 @@ pub struct Started {
     /// Start time of the child (clock ticks since boot), to recognise it after pid reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_start: Option<u64>,
+    /// The Slurm job running it; filled in from the `launched` event by the fold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
 }
 
 /// The training process of the run in progress started: enough to stop it after a crash of dfh.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A local run names its process; a Slurm run names its job, once when it is submitted and
+/// again with the node when it starts there (and anew after a requeue).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Launched {
     pub at: String,
     pub experiment: u32,
-    pub child_pid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_start: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -168,6 +178,14 @@ pub struct Finished {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub summary: BTreeMap<String, String>,
     pub log: String,
+    /// The Slurm job that ran it, and its node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Why a first job was resubmitted (lost by the scheduler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requeued: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

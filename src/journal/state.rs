@@ -244,8 +244,13 @@ impl State {
             Event::Launched(launched) => {
                 if let Some(running) = self.running.as_mut() {
                     if running.experiment == launched.experiment {
-                        running.child_pid = Some(launched.child_pid);
-                        running.child_start = launched.child_start;
+                        if launched.child_pid.is_some() {
+                            running.child_pid = launched.child_pid;
+                            running.child_start = launched.child_start;
+                        }
+                        if launched.job_id.is_some() {
+                            running.job_id = launched.job_id.clone();
+                        }
                     }
                 }
             }

@@ -66,6 +66,14 @@ pub struct RunOutcome {
     pub next: String,
 }
 
+/// A Slurm job lost by the scheduler twice (exit 1): no result, recorded as interrupted.
+#[derive(Debug, thiserror::Error)]
+#[error("experiment {experiment}: {reason}; it is recorded as interrupted and the branch is back where it was. Check the cluster (`sinfo -R`), then run `dfh run` to run it again")]
+pub struct Lost {
+    pub experiment: u32,
+    pub reason: String,
+}
+
 /// A run stopped by Ctrl-C or SIGTERM (exit 130).
 #[derive(Debug, thiserror::Error)]
 #[error("the run was interrupted by signal {signal}; experiment {experiment} is recorded as interrupted and the branch is back where it was. Run `dfh run` to run it again")]

@@ -43,6 +43,10 @@ pub fn settle(project: &Project, state: &mut State, reason: &str) -> Result<Opti
 }
 
 fn stop_child(started: &Started) -> Option<u32> {
+    if let Some(job_id) = &started.job_id {
+        // A Slurm job outlives dfh: cancel it (a job that has ended already is unaffected).
+        crate::executor::slurm::scheduler::cancel(job_id);
+    }
     let pid = started.child_pid?;
     let alive = process::alive(pid as i32, started.child_start)
         || !process::group_members(pid as i32).is_empty();

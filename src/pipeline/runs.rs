@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 
 use super::Interrupted;
+use crate::config::ExecutorKind;
 use crate::decide::RunResult;
-use crate::executor::{self, local, Progress, RunReport, RunSpec};
+use crate::executor::{self, local, slurm, Progress, RunReport, RunSpec};
 use crate::journal::{Event, Finished, Launched, Started};
 use crate::logscan::{self, Scan};
 use crate::project::{now, paths, Project};
@@ -99,6 +100,7 @@ pub fn run_once_after(
         harness_pid: std::process::id(),
         child_pid: None,
         child_start: None,
+        job_id: None,
     })])?;
     after_started()?;
     let spec = RunSpec {
@@ -121,22 +123,64 @@ pub fn run_once_after(
     let journal = &project.journal;
     let number = plan.experiment;
     let mut launch_error = None;
-    let report = local::run(&spec, &mut |progress| {
-        if let Progress::Started { pid, start_ticks } = progress {
-            let event = Event::Launched(Launched {
+    let mut record = |progress: Progress<'_>| {
+        let launched = match &progress {
+            Progress::Started { pid, start_ticks } => Some(Launched {
                 at: now(),
                 experiment: number,
-                child_pid: pid,
-                child_start: start_ticks,
-            });
-            if let Err(error) = journal.append(&[event]) {
+                child_pid: Some(*pid),
+                child_start: *start_ticks,
+                ..Launched::default()
+            }),
+            Progress::Job { job_id, node } => Some(Launched {
+                at: now(),
+                experiment: number,
+                job_id: Some(job_id.to_string()),
+                node: node.map(str::to_string),
+                ..Launched::default()
+            }),
+            Progress::Tick { .. } => None,
+        };
+        if let Some(launched) = launched {
+            if let Err(error) = journal.append(&[Event::Launched(launched)]) {
                 launch_error = Some(error);
             }
         }
         on_progress(progress);
-    })?;
+    };
+    let executed = match project.config.executor.kind {
+        ExecutorKind::Local => local::run(&spec, &mut record),
+        ExecutorKind::Slurm => {
+            let settings =
+                slurm::SlurmSettings::new(&project.config.executor, format!("dfh-{number}"));
+            slurm::run(&spec, &settings, &mut record)
+        }
+    };
+    let report = match executed {
+        Ok(report) => report,
+        Err(error) => {
+            // Nothing ran (sbatch refused the job, the command could not start): put the
+            // branch back now rather than at the next command.
+            let (mut state, _) = project.load()?;
+            super::recovery::settle(project, &mut state, &error.to_string())?;
+            return Err(error.into());
+        }
+    };
     if let Some(error) = launch_error {
         return Err(error.into());
+    }
+    if let Some(lost) = &report.lost {
+        let reason = match &report.requeued {
+            Some(first) => format!("{first}; requeued once, then {lost}"),
+            None => lost.clone(),
+        };
+        let (mut state, _) = project.load()?;
+        super::recovery::settle(project, &mut state, &reason)?;
+        return Err(super::Lost {
+            experiment: plan.experiment,
+            reason,
+        }
+        .into());
     }
     if report.interrupted {
         let signal = executor::signals::received().unwrap_or(libc::SIGINT);
@@ -172,6 +216,9 @@ pub fn run_once_after(
         memory_gb,
         summary: scan.summary.clone(),
         log: log.clone(),
+        job_id: report.job_id.clone(),
+        node: report.node.clone(),
+        requeued: report.requeued.clone(),
     })])?;
     Ok(RunRecord {
         index,

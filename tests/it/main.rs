@@ -16,4 +16,5 @@ mod plan;
 mod recovery;
 mod rigor;
 mod run;
+mod slurm;
 mod support;
