@@ -8,12 +8,14 @@
 //! 3. Method, Safety, Eyes: `checks`, `decide`, `logscan`, `scaffold`.
 //! 4. Ground: `journal`, `config`, `vcs`, `executor`, `lock`, `project`, `results`.
 
+pub mod brief;
 pub mod checks;
 pub mod commands;
 pub mod config;
 pub mod crash;
 pub mod decide;
 pub mod diagnostics;
+pub mod distill;
 pub mod env;
 pub mod executor;
 pub mod hypothesis;

@@ -1,5 +1,7 @@
 //! The command-line surface: one file per verb, one dispatch `match`, one error policy.
 
+mod brief;
+mod distill;
 mod init;
 mod learn;
 mod plan;
@@ -42,6 +44,8 @@ enum Command {
     Learn(learn::LearnArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
+    Distill(distill::DistillArgs),
+    Brief(brief::BriefArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -88,6 +92,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Learn(args) => learn::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
+        Command::Distill(args) => distill::run(&context, args),
+        Command::Brief(args) => brief::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -38,6 +38,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         &mut state,
         "dfh was stopped before the run finished",
     )?;
+    crate::distill::refuse_if_due(&state, project.config.distill.every, "dfh plan")?;
     if let Some(pending) = state.pending() {
         return Err(Refusal::new(format!(
             "experiment {} ({}) is already planned and has not run; run it with `dfh run` first. One pending hypothesis at a time",

@@ -288,6 +288,9 @@ fn preflight(project: &Project, state: &State, options: &RunOptions) -> Result<T
         )
         .into());
     };
+    if !options.retry {
+        crate::distill::refuse_if_due(state, project.config.distill.every, "dfh run")?;
+    }
     let experiment = choose_experiment(state, options)?;
     let target = Target {
         number: experiment.number,
