@@ -77,13 +77,10 @@ pub fn fit(mut sections: Vec<Section>, budget: usize) -> Result<Brief, Tokenizer
         if total <= budget {
             break (text, total);
         }
-        loop {
-            let Some(index) = sections
-                .iter()
-                .rposition(|section| !section.lines.is_empty())
-            else {
-                break;
-            };
+        while let Some(index) = sections
+            .iter()
+            .rposition(|section| !section.lines.is_empty())
+        {
             let section = &mut sections[index];
             let counts = &mut line_tokens[index];
             section.lines.pop();

@@ -236,16 +236,20 @@ fn failures_section(state: &State, stats: &Stats) -> Section {
     let mut items = Vec::new();
     if let Some(crashed) = state.awaiting_retry() {
         items.push(format!(
-            "open: #{} {} ({}): {} — apply it and `dfh run --retry` (once), or plan a different idea",
+            "open: #{} {} ({}): {} and `dfh run --retry` (once), or plan a different idea",
             crashed.number,
             crashed.phase.label(),
-            crashed.crash_class.as_deref().unwrap_or(stats::UNCLASSIFIED),
             crashed
-                .fix
+                .crash_class
                 .as_deref()
-                .map(|fix| format!("fix: {fix}"))
-                .or_else(|| crashed.reason.clone())
-                .unwrap_or_else(|| "see `dfh crash`".into())
+                .unwrap_or(stats::UNCLASSIFIED),
+            match &crashed.fix {
+                Some(fix) => format!("fix: {fix} — apply it"),
+                None => format!(
+                    "{}; `dfh crash` gives one fix — apply it",
+                    crashed.reason.as_deref().unwrap_or("it failed")
+                ),
+            }
         ));
     }
     for class in stats

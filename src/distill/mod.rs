@@ -106,7 +106,7 @@ pub fn open(project: &Project) -> Result<Opened> {
 pub fn done(project: &Project) -> Result<Closed> {
     let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh distill --done")?;
     let (state, _) = project.load()?;
-    let Some(opened) = state.distill_open.clone() else {
+    let Some(opened) = state.distill_open else {
         return Err(Refusal::new(
             "no distillation is open: run `dfh distill` first, update docs/strategy.md from its figures, then `dfh distill --done`",
         )

@@ -5,6 +5,8 @@
     reason = "a test fails loudly at the first broken expectation"
 )]
 
+mod brief;
+mod distill;
 mod import;
 mod init;
 mod recovery;
