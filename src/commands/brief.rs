@@ -21,6 +21,8 @@ pub struct BriefArgs {
 }
 
 pub fn run(context: &Context, args: BriefArgs) -> anyhow::Result<ExitCode> {
+    // Parsing the tokenizer's table takes longer than reading a long journal: do both at once.
+    std::thread::spawn(|| brief::tokens::load().map(|_| ()));
     let project = context.project()?;
     let (state, _) = project.load()?;
     let strategy = std::fs::read_to_string(project.path(paths::STRATEGY)).ok();
