@@ -9,12 +9,14 @@
 //! 4. Ground: `journal`, `config`, `vcs`, `executor`, `lock`, `project`, `results`.
 
 pub mod agent;
+pub mod brief;
 pub mod checks;
 pub mod commands;
 pub mod config;
 pub mod crash;
 pub mod decide;
 pub mod diagnostics;
+pub mod distill;
 pub mod env;
 pub mod executor;
 pub mod hypothesis;

@@ -11,6 +11,7 @@ pub enum Action {
     Run,
     Retry,
     Learn,
+    Distill,
     Wait,
 }
 
@@ -22,7 +23,13 @@ pub struct NextStep {
     pub why: String,
 }
 
+/// The next step with the default `[distill] every`; `next_step_for` takes the project's.
 pub fn next_step(state: &State) -> NextStep {
+    next_step_for(state, crate::config::DistillConfig::default().every)
+}
+
+/// The next step, distillation included when `distill_every` experiments finished since the last.
+pub fn next_step_for(state: &State, distill_every: u32) -> NextStep {
     let step = |action, command: String, why: String| NextStep {
         action,
         command,
@@ -44,6 +51,29 @@ pub fn next_step(state: &State) -> NextStep {
                 crashed.number
             ),
         );
+    }
+    let distill = || {
+        let (command, why) = match &state.distill_open {
+            Some(opened) => (
+                "dfh distill --done".to_string(),
+                format!(
+                    "a distillation is open (after experiment {}): update the agent sections of docs/strategy.md, then close it",
+                    opened.after_experiment
+                ),
+            ),
+            None => (
+                "dfh distill".to_string(),
+                format!(
+                    "{} experiments finished since the last distillation: step back and update docs/strategy.md",
+                    state.finished_since_distill()
+                ),
+            ),
+        };
+        step(Action::Distill, command, why)
+    };
+    let due = state.distill_due(distill_every);
+    if due && state.pending().is_some() {
+        return distill();
     }
     if let Some(pending) = state.pending() {
         return step(
@@ -70,6 +100,9 @@ pub fn next_step(state: &State) -> NextStep {
                 experiment.number
             ),
         );
+    }
+    if due || state.distill_open.is_some() {
+        return distill();
     }
     if state.best.is_none() {
         return step(

@@ -1,8 +1,10 @@
 //! The command-line surface: one file per verb, one dispatch `match`, one error policy.
 
+mod brief;
 mod check;
 mod crash;
 mod diag;
+mod distill;
 mod guard;
 mod init;
 mod learn;
@@ -54,6 +56,8 @@ enum Command {
     Show(show::ShowArgs),
     Mcp(mcp::McpArgs),
     Guard(guard::GuardArgs),
+    Distill(distill::DistillArgs),
+    Brief(brief::BriefArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -106,6 +110,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Show(args) => show::run(&context, args),
         Command::Mcp(args) => mcp::run(&context, args),
         Command::Guard(args) => guard::run(&context, args),
+        Command::Distill(args) => distill::run(&context, args),
+        Command::Brief(args) => brief::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -10,7 +10,7 @@ use super::Context;
 use crate::decide::round;
 use crate::journal::{Phase, State};
 use crate::lock::ProjectLock;
-use crate::next::{next_step, NextStep};
+use crate::next::{next_step_for, NextStep};
 use crate::pipeline::recovery;
 use crate::printer::Render;
 use crate::project::paths;
@@ -172,7 +172,7 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
         counts,
         last,
         running: state.running.as_ref().map(|running| running.experiment),
-        next: next_step(state),
+        next: next_step_for(state, config.distill.every),
         noise_floor: state.noise.clone(),
         calibration: crate::decide::calibration::report(
             state,

@@ -18,6 +18,9 @@ pub struct CitationContext {
     pub project_root: PathBuf,
     /// Experiments with a finished result (kept, discarded, crashed): the only ones citable.
     pub recorded_experiments: BTreeSet<u32>,
+    /// True once a distillation finished (`State::distillations > 0`): before it, the
+    /// agent's sections of docs/strategy.md are the empty template and cannot be cited.
+    pub strategy_distilled: bool,
 }
 
 /// A reference that resolved.
@@ -178,6 +181,14 @@ impl<'context> Resolver<'context> {
                 ));
             }
             let display = lexical.to_string_lossy().replace('\\', "/");
+            if display == STRATEGY_FILE && anchor.is_some() && !self.context.strategy_distilled {
+                return Err(format!(
+                    "`{written}` is not written yet: the sections of docs/strategy.md are filled \
+                     at the first distillation (`dfh distill`, then `dfh distill --done`). Cite \
+                     `docs/strategy.md` alone, a paper summary or a recorded experiment until \
+                     then."
+                ));
+            }
             let section = match anchor {
                 Some(anchor) => Some(self.section(written, &display, &canonical, anchor)?),
                 None => None,

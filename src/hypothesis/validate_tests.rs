@@ -49,6 +49,7 @@ impl Project {
         CitationContext {
             project_root: self.root().to_path_buf(),
             recorded_experiments: (1..=9).chain([11]).collect(),
+            strategy_distilled: true,
         }
     }
 
@@ -399,6 +400,7 @@ fn a_fresh_project_explains_what_can_be_cited_yet() {
     let context = CitationContext {
         project_root: directory.path().to_path_buf(),
         recorded_experiments: BTreeSet::new(),
+        strategy_distilled: false,
     };
     let messages = |text: &str| -> Vec<String> {
         let citations = resolve_citations(text, 3, &context);
@@ -428,4 +430,28 @@ fn a_fresh_project_explains_what_can_be_cited_yet() {
 fn references_are_found_inside_prose() {
     let found = references("see `docs/papers/a.md#x`, exp. 3 and #4; https://x.org/5.md");
     assert_eq!(found.len(), 4, "{found:?}");
+}
+
+#[test]
+fn strategy_sections_resolve_only_after_the_first_distillation() {
+    let project = Project::new();
+    let mut context = project.citations();
+    context.strategy_distilled = false;
+    let before = resolve_citations("docs/strategy.md#priorities", 4, &context);
+    assert_eq!(before.errors.len(), 1);
+    assert!(
+        before.errors[0].message.contains("first distillation"),
+        "{}",
+        before.errors[0].message
+    );
+    let whole = resolve_citations("docs/strategy.md", 4, &context);
+    assert!(whole.errors.is_empty(), "the file alone is always citable");
+    context.strategy_distilled = true;
+    let after = resolve_citations("docs/strategy.md#priorities", 4, &context);
+    assert_eq!(
+        after.resolved,
+        vec![Citation::Strategy {
+            section: Some("priorities".into())
+        }]
+    );
 }

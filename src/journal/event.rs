@@ -20,6 +20,8 @@ pub enum Event {
     Learned(Learned),
     Abandoned(Abandoned),
     NoiseMeasured(NoiseMeasured),
+    DistillOpened(DistillOpened),
+    Distilled(Distilled),
     /// An event written by a newer dfh; kept in the file, ignored by the fold.
     #[serde(other)]
     Unknown,
@@ -252,4 +254,21 @@ pub struct Abandoned {
     pub at: String,
     pub experiment: u32,
     pub reason: String,
+}
+
+/// `dfh distill` rewrote strategy.md's auto section and asked the agent to synthesize.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DistillOpened {
+    pub at: String,
+    /// The last experiment with a result when it opened: what this distillation covers.
+    pub after_experiment: u32,
+    /// SHA-256 of docs/strategy.md outside the auto section, to see the agent's edits.
+    pub sections_hash: String,
+}
+
+/// `dfh distill --done`: the agent updated the strategy; plans and runs may go on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Distilled {
+    pub at: String,
+    pub after_experiment: u32,
 }

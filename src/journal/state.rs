@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Decided, Event, Initialized, Outcome, Planned, Started};
+use super::{Decided, DistillOpened, Event, Initialized, Outcome, Planned, Started};
 
 /// Where an experiment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,6 +158,12 @@ pub struct State {
     pub running: Option<Started>,
     /// The latest noise floor measurement.
     pub noise: Option<crate::decide::noise::NoiseFloor>,
+    /// The last experiment covered by the latest finished distillation (0: none yet).
+    pub last_distilled_after: u32,
+    /// How many distillations were finished (`distilled` events).
+    pub distillations: u32,
+    /// A distillation opened by `dfh distill` and not yet closed with `--done`.
+    pub distill_open: Option<DistillOpened>,
 }
 
 impl State {
@@ -306,6 +312,13 @@ impl State {
                     experiment.reason = Some(abandoned.reason.clone());
                 }
             }
+            Event::DistillOpened(opened) => self.distill_open = Some(opened.clone()),
+            Event::Distilled(distilled) => {
+                self.distill_open = None;
+                self.distillations += 1;
+                self.last_distilled_after =
+                    self.last_distilled_after.max(distilled.after_experiment);
+            }
             Event::Unknown => {}
         }
     }
@@ -388,6 +401,26 @@ impl State {
             mean: best.value,
             runs: runs.max(1),
         })
+    }
+
+    /// Experiments with a result (a crash awaiting its retry included) after the last
+    /// distillation.
+    pub fn finished_since_distill(&self) -> usize {
+        self.experiments
+            .range(self.last_distilled_after.saturating_add(1)..)
+            .filter(|(_, experiment)| {
+                matches!(
+                    experiment.phase,
+                    Phase::Done(_) | Phase::Abandoned | Phase::Other
+                )
+            })
+            .count()
+    }
+
+    /// True when `every` experiments finished since the last distillation: plans and runs
+    /// wait for `dfh distill`.
+    pub fn distill_due(&self, every: u32) -> bool {
+        every > 0 && self.finished_since_distill() >= every as usize
     }
 
     /// True when no experiment has run yet: the next one is the baseline.

@@ -44,6 +44,7 @@ pub fn validation_context(project: &Project, state: &State) -> ValidationContext
                 .filter(|experiment| experiment.phase != Phase::Pending)
                 .map(|experiment| experiment.number)
                 .collect(),
+            strategy_distilled: state.distillations > 0,
         },
         metric: project.config.metric.name.clone(),
         goal_minimize: project.config.metric.goal == Goal::Minimize,
@@ -79,6 +80,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         &mut state,
         "dfh was stopped before the run finished",
     )?;
+    crate::distill::refuse_if_due(&state, project.config.distill.every, "dfh plan")?;
     if let Some(pending) = state.pending() {
         return Err(Refusal::new(format!(
             "experiment {} ({}) is already planned and has not run; run it with `dfh run` first. One pending hypothesis at a time",

@@ -401,6 +401,9 @@ fn preflight(
         )
         .into());
     };
+    if !options.retry {
+        crate::distill::refuse_if_due(state, project.config.distill.every, "dfh run")?;
+    }
     if !options.retry && state.awaiting_retry().is_none() && state.pending().is_none() {
         if let Adoption::Adopted {
             warnings: adopted, ..

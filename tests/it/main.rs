@@ -6,8 +6,10 @@
 )]
 
 mod agent;
+mod brief;
 mod crash;
 mod diagnostics;
+mod distill;
 mod guard;
 mod import;
 mod init;

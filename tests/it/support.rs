@@ -54,6 +54,14 @@ impl TestEnv {
         env
     }
 
+    /// A harnessed project with a synthetic history of `experiments` decided experiments
+    /// (journal and hypotheses.md), from the journal generator behind `dfh synth`.
+    pub fn synthetic(experiments: u32) -> Self {
+        let env = Self::autoresearch();
+        env.dfh_ok(&["synth", "--experiments", &experiments.to_string()]);
+        env
+    }
+
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
     }
