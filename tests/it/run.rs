@@ -339,6 +339,7 @@ fn a_huge_log_without_a_metric_is_scanned_in_bounded_memory() {
     env.git(&["commit", "-qam", "chatty script"]);
     env.plan("baseline");
     // wait4 gives the peak RSS of this dfh process (and what it waited for) alone.
+    #[expect(clippy::zombie_processes, reason = "reaped by wait4 below")]
     let child = env
         .command(&["run"])
         .stdout(std::process::Stdio::piped())
