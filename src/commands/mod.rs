@@ -3,6 +3,7 @@
 mod init;
 mod learn;
 mod plan;
+mod report;
 mod run;
 mod show;
 mod status;
@@ -42,6 +43,7 @@ enum Command {
     Learn(learn::LearnArgs),
     Status(status::StatusArgs),
     Show(show::ShowArgs),
+    Report(report::ReportArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -88,6 +90,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Learn(args) => learn::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Show(args) => show::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -19,6 +19,7 @@ pub enum Event {
     Interrupted(Interrupted),
     Learned(Learned),
     Abandoned(Abandoned),
+    ReportRead(ReportRead),
     /// An event written by a newer dfh; kept in the file, ignored by the fold.
     #[serde(other)]
     Unknown,
@@ -222,4 +223,11 @@ pub struct Abandoned {
     pub at: String,
     pub experiment: u32,
     pub reason: String,
+}
+
+/// The human read the morning report through this experiment; the next report starts after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportRead {
+    pub at: String,
+    pub through_experiment: u32,
 }

@@ -149,6 +149,8 @@ pub struct State {
     pub best: Option<Best>,
     /// The run in progress according to the journal (a `started` with no `finished`).
     pub running: Option<Started>,
+    /// The last experiment the human read in a report (`dfh report --mark-read`).
+    pub last_read: Option<u32>,
 }
 
 impl State {
@@ -256,6 +258,7 @@ impl State {
                     experiment.reason = Some(abandoned.reason.clone());
                 }
             }
+            Event::ReportRead(read) => self.last_read = Some(read.through_experiment),
             Event::Unknown => {}
         }
     }
