@@ -8,5 +8,6 @@
 mod import;
 mod init;
 mod recovery;
+mod report;
 mod run;
 mod support;

@@ -22,11 +22,13 @@ pub fn seconds(points: &[ChartPoint], budget_seconds: Option<f64>) -> String {
         return canvas.finish();
     };
     let frame = Frame::standard(HEIGHT);
-    let most = timed
+    let longest = timed
         .iter()
         .filter_map(|point| point.seconds)
-        .chain(budget_seconds)
         .fold(0.0_f64, f64::max);
+    // A budget far above every run would squash the dots to the axis: it is then only named.
+    let budget_shown = budget_seconds.filter(|budget| *budget <= longest * 2.0);
+    let most = budget_shown.unwrap_or(0.0).max(longest).max(1.0);
     let x = Scale::new(
         f64::from(first.number) - 0.5,
         f64::from(last.number) + 0.5,
@@ -35,7 +37,7 @@ pub fn seconds(points: &[ChartPoint], budget_seconds: Option<f64>) -> String {
     );
     let y = Scale::new(0.0, most * 1.08, frame.bottom, frame.top);
     canvas.axes(&frame, &x, &y, "experiment number", "seconds");
-    if let Some(budget) = budget_seconds {
+    if let Some(budget) = budget_shown {
         let pixel = y.map(budget);
         canvas.line((frame.left, pixel), (frame.right, pixel), "budget");
     }
@@ -64,11 +66,16 @@ pub fn seconds(points: &[ChartPoint], budget_seconds: Option<f64>) -> String {
         (Marker::Dot("discard"), "discard".to_string()),
         (Marker::Dot("crashfill"), "crash".to_string()),
     ];
-    if let Some(budget) = budget_seconds {
-        legend.push((
+    match (budget_seconds, budget_shown) {
+        (Some(budget), Some(_)) => legend.push((
             Marker::Line("budget"),
             format!("time budget ({budget:.0} s)"),
-        ));
+        )),
+        (Some(budget), None) => legend.push((
+            Marker::Line("budget"),
+            format!("time budget {budget:.0} s, far above"),
+        )),
+        _ => {}
     }
     canvas.legend(frame.right, 24.0, &legend);
     canvas.finish()
