@@ -249,20 +249,61 @@ fn chromium() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn headless(chromium: &Path, profile: &Path, args: &[&str], page: &str) -> std::process::Output {
-    Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(page)
-        .output()
-        .expect("run chromium")
+/// What a headless chromium run left: its exit code, stdout and stderr.
+struct Headless {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// Runs chromium detached from this test process: a subshell that this process never waits
+/// for runs it and writes its exit code to a file. Waiting for chromium ourselves would add
+/// its peak memory to RUSAGE_CHILDREN, which another test reads to bound dfh's memory.
+fn headless(chromium: &Path, scratch: &Path, name: &str, args: &[&str], page: &str) -> Headless {
+    let profile = scratch.join(format!("profile-{name}"));
+    let (stdout, stderr, done) = (
+        scratch.join(format!("{name}.out")),
+        scratch.join(format!("{name}.err")),
+        scratch.join(format!("{name}.done")),
+    );
+    let mut command = vec![
+        quote(&chromium.display().to_string()),
+        "--headless".into(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-background-networking".into(),
+        "--hide-scrollbars".into(),
+        quote(&format!("--user-data-dir={}", profile.display())),
+    ];
+    command.extend(args.iter().map(|arg| quote(arg)));
+    command.push(quote(page));
+    let script = format!(
+        "( {} >{} 2>{}; echo $? >{}.tmp; mv {}.tmp {} ) </dev/null >/dev/null 2>&1 &",
+        command.join(" "),
+        quote(&stdout.display().to_string()),
+        quote(&stderr.display().to_string()),
+        quote(&done.display().to_string()),
+        quote(&done.display().to_string()),
+        quote(&done.display().to_string()),
+    );
+    let status = Command::new("sh").arg("-c").arg(script).status().unwrap();
+    assert!(status.success());
+    assert!(
+        crate::support::wait_for(120.0, || done.exists()),
+        "chromium did not finish within 120 s"
+    );
+    let read = |path: &Path| {
+        String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+    };
+    Headless {
+        code: read(&done).trim().parse().ok(),
+        stdout: read(&stdout),
+        stderr: read(&stderr),
+    }
 }
 
 #[test]
@@ -290,19 +331,16 @@ fn chromium_renders_the_page_offline() {
 
     let dump = headless(
         &chromium,
-        &scratch.path().join("profile-dom"),
+        scratch.path(),
+        "dom",
         &[
             "--dump-dom",
             &format!("--log-net-log={}", net_log.display()),
         ],
         &page,
     );
-    assert!(
-        dump.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dump.stderr)
-    );
-    let dom = String::from_utf8_lossy(&dump.stdout).into_owned();
+    assert_eq!(dump.code, Some(0), "{}", dump.stderr);
+    let dom = dump.stdout;
     std::fs::write(saved.join("dom.html"), &dom).unwrap();
     for id in [
         "chart-progress",
@@ -344,18 +382,15 @@ fn chromium_renders_the_page_offline() {
     let screenshot = saved.join("report.png");
     let shot = headless(
         &chromium,
-        &scratch.path().join("profile-shot"),
+        scratch.path(),
+        "shot",
         &[
             "--window-size=1280,4000",
             &format!("--screenshot={}", screenshot.display()),
         ],
         &page,
     );
-    assert!(
-        shot.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shot.stderr)
-    );
+    assert_eq!(shot.code, Some(0), "{}", shot.stderr);
     let png = std::fs::read(&screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     assert!(png.len() > 20_000, "the screenshot shows a page");

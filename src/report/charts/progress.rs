@@ -123,7 +123,17 @@ pub fn progress(input: &ProgressInput) -> String {
         } else {
             String::new()
         };
-        marker(&mut canvas, &y, &frame, pixel_x, value, "keep", 5.0, &tip);
+        let radius = if tooltips { 5.0 } else { 3.0 };
+        marker(
+            &mut canvas,
+            &y,
+            &frame,
+            pixel_x,
+            value,
+            "keep",
+            radius,
+            &tip,
+        );
     }
 
     let mut legend = vec![
