@@ -32,6 +32,7 @@ pub mod printer;
 pub mod project;
 pub mod python;
 pub mod refusal;
+pub mod report;
 pub mod results;
 pub mod scaffold;
 pub mod synthetic;

@@ -11,6 +11,7 @@ mod learn;
 mod mcp;
 mod noise;
 mod plan;
+mod report;
 mod run;
 mod show;
 mod status;
@@ -58,6 +59,7 @@ enum Command {
     Guard(guard::GuardArgs),
     Distill(distill::DistillArgs),
     Brief(brief::BriefArgs),
+    Report(report::ReportArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -112,6 +114,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Guard(args) => guard::run(&context, args),
         Command::Distill(args) => distill::run(&context, args),
         Command::Brief(args) => brief::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -22,6 +22,7 @@ pub enum Event {
     NoiseMeasured(NoiseMeasured),
     DistillOpened(DistillOpened),
     Distilled(Distilled),
+    ReportRead(ReportRead),
     /// An event written by a newer dfh; kept in the file, ignored by the fold.
     #[serde(other)]
     Unknown,
@@ -271,4 +272,11 @@ pub struct DistillOpened {
 pub struct Distilled {
     pub at: String,
     pub after_experiment: u32,
+}
+
+/// The human read the morning report through this experiment; the next report starts after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportRead {
+    pub at: String,
+    pub through_experiment: u32,
 }

@@ -164,6 +164,8 @@ pub struct State {
     pub distillations: u32,
     /// A distillation opened by `dfh distill` and not yet closed with `--done`.
     pub distill_open: Option<DistillOpened>,
+    /// The last experiment the human read in a report (`dfh report --mark-read`).
+    pub last_read: Option<u32>,
 }
 
 impl State {
@@ -319,6 +321,7 @@ impl State {
                 self.last_distilled_after =
                     self.last_distilled_after.max(distilled.after_experiment);
             }
+            Event::ReportRead(read) => self.last_read = Some(read.through_experiment),
             Event::Unknown => {}
         }
     }

@@ -16,6 +16,7 @@ mod init;
 mod mcp;
 mod plan;
 mod recovery;
+mod report;
 mod rigor;
 mod run;
 mod slurm;
