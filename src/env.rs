@@ -12,6 +12,8 @@ pub const SEED: &str = "DFH_SEED";
 pub const SMOKE: &str = "DFH_SMOKE";
 /// The kind of agent step in driver mode (`plan`, `retry`, `learn`, `distill`).
 pub const STEP: &str = "DFH_STEP";
+/// Path of the prompt file of the current agent step.
+pub const PROMPT_FILE: &str = "DFH_PROMPT_FILE";
 /// Test hook: pause the pipeline at a named stage (`DFH_PAUSE_AT=execute`).
 pub const PAUSE_AT: &str = "DFH_PAUSE_AT";
 /// When `1`, tests that need a system part (chromium, Slurm, torch) fail instead of skipping.

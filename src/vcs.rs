@@ -264,6 +264,16 @@ impl Git {
         }
     }
 
+    /// The bytes of `path` at `commit`.
+    pub fn show_bytes(&self, commit: &str, path: &str) -> Result<Vec<u8>, GitError> {
+        let spec = format!("{commit}:{path}");
+        let output = self.execute(
+            self.command(["cat-file", "blob", spec.as_str()]),
+            format!("cat-file blob {spec}"),
+        )?;
+        Ok(output.stdout)
+    }
+
     /// `git diff` of `paths` between two commits.
     pub fn diff(&self, from: &str, to: &str, paths: &[String]) -> Result<String, GitError> {
         let mut args = vec!["diff", "--no-color", "--no-ext-diff", from, to, "--"];

@@ -3,8 +3,10 @@
 mod brief;
 mod check;
 mod crash;
+mod demo;
 mod diag;
 mod distill;
+mod drive;
 mod guard;
 mod init;
 mod learn;
@@ -60,6 +62,10 @@ enum Command {
     Distill(distill::DistillArgs),
     Brief(brief::BriefArgs),
     Report(report::ReportArgs),
+    Loop(drive::LoopArgs),
+    Demo(demo::DemoArgs),
+    #[command(hide = true, name = "demo-agent")]
+    DemoAgent(demo::DemoAgentArgs),
     #[command(hide = true)]
     Synth(synth::SynthArgs),
 }
@@ -115,6 +121,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Distill(args) => distill::run(&context, args),
         Command::Brief(args) => brief::run(&context, args),
         Command::Report(args) => report::run(&context, args),
+        Command::Loop(args) => drive::run(&context, args),
+        Command::Demo(args) => demo::run(&context, args),
+        Command::DemoAgent(args) => demo::run_agent(&context, args),
         Command::Synth(args) => synth::run(&context, args),
     };
     match result {

@@ -25,6 +25,8 @@ pub struct ShowArgs {
 
 #[derive(Debug, Serialize)]
 pub struct ShowView {
+    /// keep, discard, crash, timeout, pending, running, abandoned, or an imported spelling.
+    pub status: String,
     #[serde(flatten)]
     pub experiment: Experiment,
     pub metric: String,
@@ -52,7 +54,12 @@ pub fn run(context: &Context, args: ShowArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let status = experiment
+        .status_text
+        .clone()
+        .unwrap_or_else(|| experiment.phase.label().to_string());
     let view = ShowView {
+        status,
         experiment,
         metric: project.config.metric.name,
         diff,

@@ -13,9 +13,28 @@ use std::time::{Duration, Instant};
 
 use super::{process, signals, ExecutorError, Progress, RunReport, RunSpec};
 
+/// How the child is started: the configured command line through `sh -c`, or a program and
+/// its arguments directly (agent-written text travels only this way, never through a shell).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Program and arguments; empty means `sh -c <spec.command>`.
+    pub argv: Vec<String>,
+    /// A file given to the child as its stdin (null when None).
+    pub stdin: Option<std::path::PathBuf>,
+}
+
 /// Runs `spec` to completion, timeout or interruption.
 pub fn run(
     spec: &RunSpec,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<RunReport, ExecutorError> {
+    run_with(spec, &Launch::default(), on_progress)
+}
+
+/// As `run`, started as `launch` says.
+pub fn run_with(
+    spec: &RunSpec,
+    launch: &Launch,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunReport, ExecutorError> {
     let log_error = |source| ExecutorError::Log {
@@ -27,13 +46,25 @@ pub fn run(
     }
     let log = File::create(&spec.log).map_err(log_error)?;
     let log_for_stderr = log.try_clone().map_err(log_error)?;
-
-    let mut command = Command::new("sh");
+    let stdin = match &launch.stdin {
+        Some(path) => Stdio::from(File::open(path).map_err(log_error)?),
+        None => Stdio::null(),
+    };
+    let mut command = match launch.argv.split_first() {
+        Some((program, arguments)) => {
+            let mut command = Command::new(program);
+            command.args(arguments);
+            command
+        }
+        None => {
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(&spec.command);
+            command
+        }
+    };
     command
-        .arg("-c")
-        .arg(&spec.command)
         .current_dir(&spec.dir)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log_for_stderr))
         .process_group(0);
@@ -83,12 +114,14 @@ pub fn run(
             });
             next_tick = now + Duration::from_secs(1);
         }
-        if now - started >= spec.timeout {
-            report.timed_out = true;
-            process::stop_group(pgid, spec.grace);
-        } else if signals::received().is_some() {
-            report.interrupted = true;
-            process::stop_group(pgid, spec.grace);
+        if !report.timed_out && !report.interrupted {
+            if now - started >= spec.timeout {
+                report.timed_out = true;
+                process::stop_group(pgid, spec.grace);
+            } else if signals::received().is_some() {
+                report.interrupted = true;
+                process::stop_group(pgid, spec.grace);
+            }
         }
         std::thread::sleep(poll);
         poll = (poll * 2).min(Duration::from_millis(50));

@@ -20,6 +20,7 @@ pub enum Event {
     Learned(Learned),
     Abandoned(Abandoned),
     NoiseMeasured(NoiseMeasured),
+    AgentStep(AgentStep),
     DistillOpened(DistillOpened),
     Distilled(Distilled),
     ReportRead(ReportRead),
@@ -240,6 +241,20 @@ pub struct Learned {
     pub at: String,
     pub experiment: u32,
     pub text: String,
+}
+
+/// One step of the agent in driver mode (`dfh loop`) and how it ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentStep {
+    pub at: String,
+    /// plan, fix, retry, learn, distill
+    pub step: String,
+    pub experiment: u32,
+    /// done, rejected, or missing (a learn step that wrote no learning)
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    pub log: String,
 }
 
 /// Repeated runs of one experiment's code with different seeds: the noise floor.

@@ -322,7 +322,7 @@ impl State {
                     self.last_distilled_after.max(distilled.after_experiment);
             }
             Event::ReportRead(read) => self.last_read = Some(read.through_experiment),
-            Event::Unknown => {}
+            Event::AgentStep(_) | Event::Unknown => {}
         }
     }
 
@@ -339,8 +339,12 @@ impl State {
         experiment.seconds = Some(decided.seconds);
         experiment.memory_gb = decided.memory_gb;
         experiment.reason = Some(decided.reason.clone());
-        experiment.crash_class = decided.crash_class.clone();
-        experiment.fix = decided.fix.clone();
+        // A crash that a retry fixed still happened: its class stays on the experiment.
+        experiment.crash_class = decided
+            .crash_class
+            .clone()
+            .or(experiment.crash_class.take());
+        experiment.fix = decided.fix.clone().or(experiment.fix.take());
         experiment.regions = decided.regions.clone();
         experiment.knobs = decided.knobs.clone();
         experiment.flags = decided.flags.clone();
