@@ -10,6 +10,7 @@ mod brief;
 mod crash;
 mod diagnostics;
 mod distill;
+mod faults;
 mod guard;
 mod import;
 mod init;
