@@ -72,7 +72,7 @@ impl<'a> Scanner<'a> {
     fn feed(&mut self, bytes: &[u8]) {
         self.scan.bytes += bytes.len() as u64;
         let mut rest = bytes;
-        while let Some(position) = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r') {
+        while let Some(position) = memchr::memchr2(b'\n', b'\r', rest) {
             self.push(&rest[..position]);
             self.end_line();
             rest = &rest[position + 1..];

@@ -64,7 +64,8 @@ fn read_hypotheses(project: &Project) -> Result<String> {
 /// Replaces docs/hypotheses.md through a temporary file, so a crash never leaves half a file.
 pub fn write_hypotheses(project: &Project, text: &str) -> Result<()> {
     let path = project.path(paths::HYPOTHESES);
-    let temporary = project.path(".dfh/hypotheses.md.new");
+    // Beside the file, so the rename never crosses file systems (.dfh may be a mount).
+    let temporary = project.path("docs/.hypotheses.md.dfh-new");
     std::fs::File::create(&temporary)
         .and_then(|mut file| crate::env::write_all(&mut file, &temporary, text.as_bytes()))
         .with_context(|| format!("cannot write {}", temporary.display()))?;

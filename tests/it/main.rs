@@ -11,6 +11,7 @@ mod crash;
 mod diagnostics;
 mod distill;
 mod faults;
+mod faults_io;
 mod guard;
 mod import;
 mod init;

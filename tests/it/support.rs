@@ -304,9 +304,20 @@ impl Kept {
             let now = std::fs::read_to_string(env.path(file)).ok();
             assert_eq!(&now, text, "{file} changed");
         }
+        // Every ref stays, and every commit stays reachable under refs/dfh (a retry moves
+        // refs/dfh/exp/N and keeps the earlier attempt under refs/dfh/attempts/N.k).
         let refs = env.dfh_refs();
         for reference in &self.refs {
-            assert!(refs.contains(reference), "{reference} is gone: {refs:#?}");
+            let (commit, name) = reference.split_once(' ').unwrap();
+            assert!(
+                refs.iter().any(|now| now.ends_with(&format!(" {name}"))),
+                "{name} is gone: {refs:#?}"
+            );
+            assert!(
+                refs.iter()
+                    .any(|now| now.starts_with(&format!("{commit} "))),
+                "{commit} ({name}) is no longer under refs/dfh: {refs:#?}"
+            );
         }
     }
 }
