@@ -21,5 +21,6 @@ mod recovery;
 mod report;
 mod rigor;
 mod run;
+mod security;
 mod slurm;
 mod support;
