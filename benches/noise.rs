@@ -3,7 +3,10 @@
 //! or 2? Every candidate goes through the real binary: `dfh plan`, an edit, `dfh run`.
 //!
 //! Run: `cargo bench --bench noise` (about a minute in release).
-#![expect(clippy::expect_used, reason = "a benchmark stops at the first broken step")]
+#![expect(
+    clippy::expect_used,
+    reason = "a benchmark stops at the first broken step"
+)]
 
 use std::path::Path;
 use std::process::Command;
@@ -34,7 +37,9 @@ fn real_set() -> Vec<bool> {
     let mut real = vec![false; CANDIDATES];
     let mut chosen = 0;
     while chosen < REAL {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let index = (state >> 33) as usize % CANDIDATES;
         if !real[index] {
             real[index] = true;
@@ -45,9 +50,19 @@ fn real_set() -> Vec<bool> {
 }
 
 fn train_script(real: &[bool]) -> String {
-    let effects: Vec<String> =
-        real.iter().map(|&is_real| if is_real { GAIN.to_string() } else { "0.0".into() }).collect();
-    let knobs: String = (0..CANDIDATES).map(|index| format!("C{index} = 0\n")).collect();
+    let effects: Vec<String> = real
+        .iter()
+        .map(|&is_real| {
+            if is_real {
+                GAIN.to_string()
+            } else {
+                "0.0".into()
+            }
+        })
+        .collect();
+    let knobs: String = (0..CANDIDATES)
+        .map(|index| format!("C{index} = 0\n"))
+        .collect();
     format!(
         "import os, random\n{knobs}EFFECTS = [{}]\nknobs = [{}]\n\
          # The random stream depends on the seed and on the code, as in real training.\n\
@@ -75,25 +90,49 @@ fn night(confirm: bool, noise_k: f64, real: &[bool]) -> Tally {
     run(root, "git", &["add", "-A"]);
     run(root, "git", &["commit", "-q", "-m", "toy"]);
     run(root, dfh, &["init"]);
-    let config = std::fs::read_to_string(root.join("dfh.toml")).expect("dfh.toml")
+    let config = std::fs::read_to_string(root.join("dfh.toml"))
+        .expect("dfh.toml")
         .replace("noise_k = 2.0", &format!("noise_k = {noise_k}"))
         .replace("confirm = true", &format!("confirm = {confirm}"))
         .replace("every = 10", "every = 1000");
     std::fs::write(root.join("dfh.toml"), config).expect("write dfh.toml");
     let plan = |title: &str| {
-        run(root, dfh, &[
-            "plan", "--title", title, "--hypothesis", "h", "--expected", "val_bpb ~0.99",
-            "--inspired-by", "docs/strategy.md", "--risk", "r", "--again", "bench",
-        ]);
+        run(
+            root,
+            dfh,
+            &[
+                "plan",
+                "--title",
+                title,
+                "--hypothesis",
+                "h",
+                "--expected",
+                "val_bpb ~0.99",
+                "--inspired-by",
+                "docs/strategy.md",
+                "--risk",
+                "r",
+                "--again",
+                "bench",
+            ],
+        );
     };
     plan("baseline");
     run(root, dfh, &["run"]);
-    let mut tally = Tally { false_keeps: 0, missed: 0, kept_real: 0, runs: 0 };
+    let mut tally = Tally {
+        false_keeps: 0,
+        missed: 0,
+        kept_real: 0,
+        runs: 0,
+    };
     for (index, &is_real) in real.iter().enumerate() {
         plan(&format!("candidate {index}"));
         let text = std::fs::read_to_string(root.join("train.py")).expect("train.py");
-        std::fs::write(root.join("train.py"), text.replace(&format!("C{index} = 0\n"), &format!("C{index} = 1\n")))
-            .expect("edit train.py");
+        std::fs::write(
+            root.join("train.py"),
+            text.replace(&format!("C{index} = 0\n"), &format!("C{index} = 1\n")),
+        )
+        .expect("edit train.py");
         let output = run(root, dfh, &["--json", "run"]);
         let outcome: serde_json::Value = serde_json::from_str(&output).unwrap_or_default();
         let kept = outcome["status"] == "keep";
@@ -110,8 +149,13 @@ fn night(confirm: bool, noise_k: f64, real: &[bool]) -> Tally {
 
 fn main() {
     let real = real_set();
-    println!("noisy toy: {CANDIDATES} candidates, {REAL} real gains of {GAIN} (σ of one run {SIGMA})\n");
-    println!("| confirm | noise_k | false keeps (of {}) | missed gains (of {REAL}) | training runs |", CANDIDATES - REAL);
+    println!(
+        "noisy toy: {CANDIDATES} candidates, {REAL} real gains of {GAIN} (σ of one run {SIGMA})\n"
+    );
+    println!(
+        "| confirm | noise_k | false keeps (of {}) | missed gains (of {REAL}) | training runs |",
+        CANDIDATES - REAL
+    );
     println!("|---|---|---:|---:|---:|");
     for (confirm, noise_k) in [(false, 0.0), (true, 0.0), (false, 2.0), (true, 2.0)] {
         let tally = night(confirm, noise_k, &real);

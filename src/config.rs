@@ -240,7 +240,7 @@ impl Config {
             ConfigError::Invalid {
                 path: label.into(),
                 line,
-                message: explain_toml_error(error.message()),
+                message: name_the_key(text, line, explain_toml_error(error.message())),
             }
         })?;
         config.validate(text, label)?;
@@ -345,6 +345,21 @@ fn key_line(text: &str, key: &str) -> usize {
         })
         .map(|index| index + 1)
         .unwrap_or(1)
+}
+
+/// Puts the key of the offending line in front of a message that does not name it (a wrong
+/// type: "invalid type: integer `5`, expected a string" becomes "`budget`: invalid type...").
+fn name_the_key(text: &str, line: usize, message: String) -> String {
+    let key = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|line| line.split_once('='))
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && !key.starts_with('[') && !key.starts_with('#'));
+    match key {
+        Some(key) if !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),
+        _ => message,
+    }
 }
 
 fn explain_toml_error(message: &str) -> String {

@@ -33,6 +33,7 @@ pub mod pipeline;
 pub mod printer;
 pub mod project;
 pub mod python;
+pub mod redact;
 pub mod refusal;
 pub mod report;
 pub mod results;

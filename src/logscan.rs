@@ -4,6 +4,9 @@
 //! Logs can be several GB and need not be UTF-8. The file is read in fixed chunks; lines are
 //! split on `\n` and on `\r` (progress bars rewrite their line with `\r`); a line longer than
 //! `MAX_LINE` is cut, the rest of it skipped.
+//!
+//! The summary and the tail are the only text dfh copies out of a log; both are redacted
+//! (`crate::redact`), so a secret the script printed never reaches the journal or a report.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -69,7 +72,7 @@ impl<'a> Scanner<'a> {
     fn feed(&mut self, bytes: &[u8]) {
         self.scan.bytes += bytes.len() as u64;
         let mut rest = bytes;
-        while let Some(position) = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r') {
+        while let Some(position) = memchr::memchr2(b'\n', b'\r', rest) {
             self.push(&rest[..position]);
             self.end_line();
             rest = &rest[position + 1..];
@@ -114,9 +117,10 @@ impl<'a> Scanner<'a> {
             self.block.clear();
         } else if let Some(captures) = self.summary_line.captures(line) {
             if let (Some(key), Some(value)) = (captures.get(1), captures.get(2)) {
+                let value = String::from_utf8_lossy(value.as_bytes());
                 self.block.insert(
                     String::from_utf8_lossy(key.as_bytes()).into_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).trim().to_string(),
+                    crate::redact::redact(value.trim()).into_owned(),
                 );
             }
         } else if !self.dashed && !trimmed.is_empty() {
@@ -152,14 +156,15 @@ pub fn parse_number(bytes: &[u8]) -> Option<f64> {
     }
 }
 
-/// The last `TAIL_BYTES` of the log as text (invalid UTF-8 replaced).
+/// The last `TAIL_BYTES` of the log as text (invalid UTF-8 replaced, secrets redacted).
 pub fn tail(path: &Path) -> std::io::Result<String> {
     let mut file = File::open(path)?;
     let length = file.metadata()?.len();
     file.seek(SeekFrom::Start(length.saturating_sub(TAIL_BYTES)))?;
     let mut bytes = Vec::new();
     file.take(TAIL_BYTES).read_to_end(&mut bytes)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(crate::redact::redact(&text).into_owned())
 }
 
 #[cfg(test)]

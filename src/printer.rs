@@ -1,7 +1,8 @@
 //! The one place that writes to the terminal: stdout is data, stderr is talk.
 //!
 //! Progress lines appear only on a terminal and never with `--json` or `--quiet`. A closed
-//! stdout (`dfh status | head -1`) is not an error: output simply stops.
+//! stdout (`dfh status | head -1`) is not an error: output simply stops. Everything written
+//! passes through `redact`, so no secret of the environment reaches an agent or a terminal.
 
 use std::io::{IsTerminal, Write};
 
@@ -39,14 +40,23 @@ impl Printer {
     }
 
     pub fn json_line<T: Serialize>(&self, value: &T) {
-        match serde_json::to_string(value) {
-            Ok(text) => self.data(&text),
+        // Redacted string by string, so a masked value never breaks the JSON around it.
+        let rendered = serde_json::to_value(value).and_then(|mut value| {
+            crate::redact::redact_json(&mut value);
+            serde_json::to_string(&value)
+        });
+        match rendered {
+            Ok(text) => self.write_stdout(&text),
             Err(error) => self.talk(&format!("dfh: cannot render JSON: {error}")),
         }
     }
 
     /// Data on stdout, followed by a newline when it lacks one.
     pub fn data(&self, text: &str) {
+        self.write_stdout(&crate::redact::redact(text));
+    }
+
+    fn write_stdout(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -64,6 +74,7 @@ impl Printer {
 
     /// An error on stderr, never silenced.
     pub fn error(&self, text: &str) {
+        let text = crate::redact::redact(text);
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }
@@ -71,6 +82,7 @@ impl Printer {
     /// A one-line live status on a terminal, rewritten in place.
     pub fn progress(&self, text: &str) {
         if self.progress {
+            let text = crate::redact::redact(text);
             let mut stderr = std::io::stderr().lock();
             let _ = write!(stderr, "\r\x1b[K{text}");
             let _ = stderr.flush();

@@ -2,7 +2,7 @@
 //! notebooks still read it: `commit <metric> memory_gb status description`, then
 //! `exp direction seconds`.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// One row of results.tsv.
@@ -47,23 +47,37 @@ pub fn render(row: &Row<'_>) -> String {
 }
 
 /// Appends rows, writing the header first when the file is new or empty.
+/// A failed write (a full disk) is cut off, so the file never keeps half a row.
 pub fn append(path: &Path, metric: &str, rows: &[Row<'_>]) -> std::io::Result<()> {
-    let empty = std::fs::metadata(path)
-        .map(|meta| meta.len() == 0)
-        .unwrap_or(true);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    let length = file.metadata()?.len();
     let mut text = String::new();
-    if empty {
+    if length == 0 {
         text.push_str(&header(metric));
+    } else if !ends_with_newline(&mut file, length)? {
+        // A row cut off by hand or by an older dfh: ours starts on a line of its own.
+        text.push('\n');
     }
     for row in rows {
         text.push_str(&render(row));
     }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_data()
+    let written =
+        crate::env::write_all(&mut file, path, text.as_bytes()).and_then(|()| file.sync_data());
+    if written.is_err() {
+        let _ = file.set_len(length);
+    }
+    written
+}
+
+fn ends_with_newline(file: &mut std::fs::File, length: u64) -> std::io::Result<bool> {
+    file.seek(SeekFrom::Start(length - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 /// Tabs and line breaks would split a cell; they become spaces.

@@ -11,6 +11,7 @@ use super::Context;
 use crate::journal::{Event, ReportRead};
 use crate::printer::Render;
 use crate::project::now;
+use crate::redact::redact;
 use crate::report::{self, Counts, ReportOptions, Since};
 
 /// The morning read: writes report/morning.md (the research narrative since the last read)
@@ -57,9 +58,12 @@ pub fn run(context: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let markdown = out.join("morning.md");
     let html = out.join("index.html");
-    std::fs::write(&markdown, &built.markdown)
+    report::refuse_link(&markdown)?;
+    report::refuse_link(&html)?;
+    // The page quotes hypotheses, results and diffs: no secret of the environment goes in.
+    std::fs::write(&markdown, redact(&built.markdown).as_bytes())
         .with_context(|| format!("cannot write {}", markdown.display()))?;
-    std::fs::write(&html, &built.html)
+    std::fs::write(&html, redact(&built.html).as_bytes())
         .with_context(|| format!("cannot write {}", html.display()))?;
     let narrative = built.narrative;
     let marked_read = match (args.mark_read, narrative.last) {

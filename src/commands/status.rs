@@ -63,9 +63,10 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
             skipped.line, skipped.reason
         ));
     }
-    if state.running.is_some() {
+    if state.running.is_some() || crate::pipeline::record::pending(&project).is_some() {
         // Holding the lock proves the dfh that started the run is gone.
         if let Ok(_lock) = ProjectLock::acquire(&project.path(paths::LOCK), "dfh status") {
+            notes.extend(recovery::complete_record(&project, &state)?);
             if let Some(settled) = recovery::settle(
                 &project,
                 &mut state,

@@ -8,7 +8,7 @@ mod event;
 mod state;
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 pub use event::*;
@@ -124,6 +124,7 @@ impl Journal {
             .open(&self.path)
             .map_err(write_error)?;
         let mut text = Vec::new();
+        let length = file.metadata().map_err(write_error)?.len();
         if !ends_with_newline(&mut file).map_err(write_error)? {
             text.push(b'\n');
         }
@@ -132,8 +133,15 @@ impl Journal {
                 .map_err(|error| write_error(std::io::Error::other(error)))?;
             text.push(b'\n');
         }
-        file.write_all(&text).map_err(write_error)?;
-        file.sync_data().map_err(write_error)?;
+        let written =
+            crate::env::write_all(&mut file, &self.path, &text).and_then(|()| file.sync_data());
+        if let Err(source) = written {
+            // A full disk can take part of the batch: cut it off, so the journal holds all of
+            // these events or none of them.
+            let _ = file.set_len(length);
+            let _ = file.sync_data();
+            return Err(write_error(source));
+        }
         Ok(())
     }
 }
@@ -160,6 +168,7 @@ fn trim_line(line: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn note(text: &str) -> Event {
         Event::Learned(Learned {

@@ -263,7 +263,16 @@ impl State {
                 }
             }
             Event::Finished(finished) => {
-                self.running = None;
+                // A pipeline run stays unsettled until its decision: a dfh killed between
+                // `finished` and `decided` left the branch on an undecided commit. Repeats of
+                // a decided experiment (`dfh noise`) end with their `finished`.
+                let undecided = self
+                    .experiments
+                    .get(&finished.experiment)
+                    .is_some_and(|experiment| experiment.phase == Phase::Running);
+                if !undecided {
+                    self.running = None;
+                }
                 if let (Some(experiment), Some(value), Some(0)) = (
                     self.experiments.get_mut(&finished.experiment),
                     finished.value,

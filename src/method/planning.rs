@@ -64,8 +64,10 @@ fn read_hypotheses(project: &Project) -> Result<String> {
 /// Replaces docs/hypotheses.md through a temporary file, so a crash never leaves half a file.
 pub fn write_hypotheses(project: &Project, text: &str) -> Result<()> {
     let path = project.path(paths::HYPOTHESES);
-    let temporary = project.path(".dfh/hypotheses.md.new");
-    std::fs::write(&temporary, text)
+    // Beside the file, so the rename never crosses file systems (.dfh may be a mount).
+    let temporary = project.path("docs/.hypotheses.md.dfh-new");
+    std::fs::File::create(&temporary)
+        .and_then(|mut file| crate::env::write_all(&mut file, &temporary, text.as_bytes()))
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     std::fs::rename(&temporary, &path)
         .with_context(|| format!("cannot replace {}", path.display()))?;
@@ -254,6 +256,8 @@ pub fn no_hypothesis(project: &Project, state: &State) -> Refusal {
 pub fn learn(project: &Project, number: u32, text: &str) -> Result<Vec<String>> {
     let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh learn")?;
     let (state, _) = project.load()?;
+    // The Result block goes first; a record an earlier dfh left half written is completed.
+    recovery::complete_record(project, &state)?;
     let Some(experiment) = state.experiments.get(&number) else {
         return Err(Refusal::new(format!(
             "there is no experiment {number}; `dfh status` lists the recent ones"

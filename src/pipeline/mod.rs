@@ -283,6 +283,13 @@ pub fn run_experiment(
     apply_to_git(project, &target, &commit, &decision, abandoned)?;
 
     pause_point("record");
+    record::begin(
+        project,
+        &record::Recording {
+            experiment: target.number,
+            commit: commit.clone(),
+        },
+    )?;
     let mut events = vec![Event::Decided(Decided {
         at: now(),
         experiment: target.number,
@@ -310,6 +317,7 @@ pub fn run_experiment(
         }));
     }
     project.journal.append(&events)?;
+    pause_point("results");
     let record = record::Record {
         experiment: target.number,
         title: &target.title,
@@ -327,7 +335,9 @@ pub fn run_experiment(
         abandoned,
     };
     record::results_row(project, &record)?;
+    pause_point("hypotheses");
     warnings.extend(record::hypothesis_result(project, &record)?);
+    record::end(project)?;
     if let Some(diagnosis) = &diagnosis {
         warnings.extend(record::recurring_failure(
             project,
@@ -379,6 +389,15 @@ fn preflight(
     if let Some(operation) = project.git.operation_in_progress(&git_dir) {
         return Err(Refusal::new(format!(
             "{operation} is in progress; finish it or abort it (e.g. `git rebase --abort`) before running an experiment"
+        ))
+        .into());
+    }
+    let index_lock = git_dir.join("index.lock");
+    if index_lock.exists() {
+        return Err(Refusal::new(format!(
+            "{} exists: another git command is running, or one was killed and left its lock behind. If no git is running, remove it (`rm {}`) and run `dfh run` again",
+            index_lock.display(),
+            index_lock.display()
         ))
         .into());
     }
@@ -625,7 +644,10 @@ fn next_step(decision: &Decision, number: u32, attempt: u32, abandoned: bool) ->
 }
 
 /// Test hook: with `DFH_PAUSE_AT=<stage>`, dfh waits at that stage until it is killed, so the
-/// fault-injection tests can kill it at a known point.
+/// fault-injection tests can kill it at a known point. Stages, in order: `checks`, `commit`,
+/// `execute`, `started` (journaled, branch not moved), `launch` (branch moved, nothing
+/// running), `collect`, `decide`, `record`, `results` (decided journaled), `hypotheses`
+/// (results.tsv written).
 fn pause_point(stage: &str) {
     if std::env::var(crate::env::PAUSE_AT).is_ok_and(|value| value == stage) {
         eprintln!("dfh: paused at {stage} (DFH_PAUSE_AT)");

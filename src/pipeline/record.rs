@@ -1,8 +1,14 @@
 //! Step 7 of the pipeline: the result written where people and agents read it — the
 //! results.tsv row, the `### Result` block under the hypothesis, and recurring failures in
 //! docs/constraints.md. Journal events are written by the caller, first.
+//!
+//! The journal and the two files cannot change in one step, so a marker
+//! (`.dfh/recording.json`) is written before the `decided` event and removed once both files
+//! are written: a dfh killed (or a disk that filled) in between leaves the marker, and the
+//! next command completes the record from the journal (`recovery::complete_record`).
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::crash::Diagnosis;
 use crate::decide::round;
@@ -28,6 +34,43 @@ pub struct Record<'a> {
     /// True when this is the experiment's final result (not a first crash awaiting a retry).
     pub last: bool,
     pub abandoned: bool,
+}
+
+/// The marker of a record in progress, relative to the project root.
+pub const MARKER: &str = ".dfh/recording.json";
+
+/// Which decision is being recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recording {
+    pub experiment: u32,
+    pub commit: String,
+}
+
+/// Writes the marker, before the journal's `decided`.
+pub fn begin(project: &Project, recording: &Recording) -> Result<()> {
+    let path = project.path(MARKER);
+    let text = serde_json::to_vec(recording)?;
+    let mut file =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::env::write_all(&mut file, &path, &text)
+        .and_then(|()| file.sync_data())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The marker left by an earlier dfh, if any.
+pub fn pending(project: &Project) -> Option<Recording> {
+    let text = std::fs::read(project.path(MARKER)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Removes the marker once results.tsv and docs/hypotheses.md are written.
+pub fn end(project: &Project) -> Result<()> {
+    match std::fs::remove_file(project.path(MARKER)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(error).with_context(|| format!("cannot remove {MARKER}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn results_row(project: &Project, record: &Record<'_>) -> Result<()> {
@@ -85,14 +128,23 @@ pub fn hypothesis_result(project: &Project, record: &Record<'_>) -> Result<Optio
         return Ok(None);
     }
     let path = project.path(paths::HYPOTHESES);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    match hypothesis::append_result(&text, record.experiment, &result_block(project, record)) {
-        Ok(updated) => {
+    let block = result_block(project, record);
+    // The agent may edit the file while dfh writes it: dfh re-reads it just before replacing
+    // it and starts over when it changed, so the agent's edit is never overwritten.
+    for _ in 0..5 {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let updated = match hypothesis::append_result(&text, record.experiment, &block) {
+            Ok(updated) => updated,
+            Err(error) => return Ok(Some(format!("docs/hypotheses.md not updated: {error}"))),
+        };
+        if std::fs::read_to_string(&path).unwrap_or_default() == text {
             write_hypotheses(project, &updated)?;
-            Ok(None)
+            return Ok(None);
         }
-        Err(error) => Ok(Some(format!("docs/hypotheses.md not updated: {error}"))),
     }
+    Ok(Some(
+        "docs/hypotheses.md not updated: it kept changing while dfh wrote the result".into(),
+    ))
 }
 
 /// A crash class seen three times or more is appended to docs/constraints.md, once.

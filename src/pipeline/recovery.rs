@@ -2,13 +2,18 @@
 //! down): stop its training group if it is still alive, record `interrupted`, and put the
 //! branch back where it was before the experiment. The experiment's code stays in the
 //! working tree and at refs/dfh/exp/N, so nothing is lost and it can simply run again.
+//!
+//! A dfh stopped after journaling a decision but before writing results.tsv and
+//! docs/hypotheses.md leaves `record::MARKER`; the next command writes what is missing.
 
 use std::time::Duration;
 
 use anyhow::Result;
 
+use super::record::{self, Record, Recording};
+use crate::crash::{Diagnosis, PatternSource};
 use crate::executor::process;
-use crate::journal::{Event, Interrupted, Started, State};
+use crate::journal::{Decided, Event, Interrupted, Started, State};
 use crate::project::{now, Project};
 
 /// What was settled, for the message.
@@ -22,6 +27,7 @@ pub struct Settled {
 /// Settles `state.running` when its harness is gone. The caller holds the project lock, so
 /// the dfh that wrote `started` cannot still be running.
 pub fn settle(project: &Project, state: &mut State, reason: &str) -> Result<Option<Settled>> {
+    complete_record(project, state)?;
     let Some(started) = state.running.clone() else {
         return Ok(None);
     };
@@ -71,4 +77,94 @@ pub fn restore_branch(project: &Project, started: &Started) -> Result<bool> {
         .git
         .reset_index_paths(&project.config.run.editable)?;
     Ok(true)
+}
+
+/// Completes a record that an earlier dfh left half written (see `record::MARKER`): the
+/// results.tsv row and the `### Result` block, each only when missing. Returns what was done.
+pub fn complete_record(project: &Project, state: &State) -> Result<Option<String>> {
+    let Some(recording) = record::pending(project) else {
+        return Ok(None);
+    };
+    let loaded = project.journal.load()?;
+    let found = loaded
+        .events
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(index, event)| match event {
+            Event::Decided(decided) if same(&recording, decided) => Some((index, decided)),
+            _ => None,
+        });
+    let Some((index, decided)) = found else {
+        // Stopped before the decision was journaled: the run is settled as interrupted.
+        record::end(project)?;
+        return Ok(None);
+    };
+    let abandoned = loaded.events[index + 1..].iter().any(
+        |event| matches!(event, Event::Abandoned(gone) if gone.experiment == decided.experiment),
+    );
+    let experiment = state.experiments.get(&decided.experiment);
+    let title = experiment
+        .map(|experiment| experiment.title.as_str())
+        .unwrap_or_default();
+    let direction = experiment
+        .and_then(|experiment| experiment.direction())
+        .unwrap_or_default();
+    let diagnosis = decided.crash_class.as_ref().map(|class| Diagnosis {
+        class: class.clone(),
+        cause: decided.reason.clone(),
+        evidence: String::new(),
+        location: None,
+        fix: decided.fix.clone().unwrap_or_default(),
+        pattern_source: PatternSource::None,
+    });
+    let entry = Record {
+        experiment: decided.experiment,
+        title,
+        direction,
+        commit: &decided.commit,
+        outcome: decided.outcome,
+        value: decided.value,
+        best_before: decided.best_before,
+        seconds: decided.seconds,
+        memory_gb: decided.memory_gb,
+        metrics: decided.metrics.as_deref(),
+        flags: &decided.flags,
+        diagnosis: diagnosis.as_ref(),
+        last: !decided.outcome.failed() || abandoned,
+        abandoned,
+    };
+    let mut done = Vec::new();
+    if !has_row(project, decided) {
+        record::results_row(project, &entry)?;
+        done.push("its results.tsv row");
+    }
+    if entry.last && record::hypothesis_result(project, &entry)?.is_none() {
+        done.push("its result in docs/hypotheses.md");
+    }
+    record::end(project)?;
+    Ok((!done.is_empty()).then(|| {
+        format!(
+            "experiment {} was decided but an earlier dfh stopped before recording it: wrote {}",
+            decided.experiment,
+            done.join(" and ")
+        )
+    }))
+}
+
+fn same(recording: &Recording, decided: &Decided) -> bool {
+    decided.experiment == recording.experiment && decided.commit == recording.commit
+}
+
+/// True when results.tsv has the row of this decision (its experiment and short commit).
+fn has_row(project: &Project, decided: &Decided) -> bool {
+    let short: String = decided.commit.chars().take(7).collect();
+    let experiment = decided.experiment.to_string();
+    std::fs::read_to_string(project.path(crate::project::paths::RESULTS))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.split('\t').collect::<Vec<_>>())
+        .any(|cells| {
+            cells.first() == Some(&short.as_str()) && cells.get(5) == Some(&experiment.as_str())
+        })
 }

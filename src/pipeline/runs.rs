@@ -102,7 +102,9 @@ pub fn run_once_after(
         child_start: None,
         job_id: None,
     })])?;
+    super::pause_point("started");
     after_started()?;
+    super::pause_point("launch");
     let spec = RunSpec {
         command: project.config.run.command.clone(),
         dir: project.root.clone(),

@@ -19,7 +19,7 @@ use crate::project::{Project, ProjectError};
 
 pub use html::render as render_html;
 pub use narrative::Narrative;
-pub use output::{resolve_out, OUT_DEFAULT};
+pub use output::{refuse_link, resolve_out, OUT_DEFAULT};
 pub use table::{TableGroup, TableRow};
 
 /// Where a report starts.

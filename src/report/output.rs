@@ -11,14 +11,13 @@ pub const OUT_DEFAULT: &str = "report";
 
 /// Resolves `out` (relative to `base`, the directory dfh runs in) and checks that it stays
 /// inside `root`.
+/// The default is checked too: a `report` that an agent replaced with a link to elsewhere is
+/// refused like an explicit `--out`.
 pub fn resolve_out(root: &Path, base: &Path, out: Option<&Path>) -> Result<PathBuf, Refusal> {
-    let Some(out) = out else {
-        return Ok(root.join(OUT_DEFAULT));
-    };
-    let joined = if out.is_absolute() {
-        out.to_path_buf()
-    } else {
-        base.join(out)
+    let (out, joined) = match out {
+        None => (Path::new(OUT_DEFAULT), root.join(OUT_DEFAULT)),
+        Some(out) if out.is_absolute() => (out, out.to_path_buf()),
+        Some(out) => (out, base.join(out)),
     };
     let mut normal = PathBuf::new();
     for component in joined.components() {
@@ -55,6 +54,18 @@ pub fn resolve_out(root: &Path, base: &Path, out: Option<&Path>) -> Result<PathB
     Ok(target)
 }
 
+/// Refuses to write `path` through a symbolic link, which could point outside the project.
+pub fn refuse_link(path: &Path) -> Result<(), Refusal> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(Refusal::new(format!(
+            "{} is a symbolic link; dfh writes its report only to plain files inside the project. Remove the link (`rm {}`) and run `dfh report` again",
+            path.display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +88,9 @@ mod tests {
         assert!(resolve_out(&root, &root, Some(Path::new("."))).is_err());
         std::os::unix::fs::symlink(std::env::temp_dir(), root.join("link")).unwrap();
         assert!(resolve_out(&root, &root, Some(Path::new("link/report"))).is_err());
+        std::os::unix::fs::symlink(std::env::temp_dir(), root.join("report")).unwrap();
+        assert!(resolve_out(&root, &root, None).is_err());
+        assert!(refuse_link(&root.join("report")).is_err());
+        assert!(refuse_link(&root.join("docs")).is_ok());
     }
 }

@@ -222,3 +222,102 @@ pub fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
     }
     condition()
 }
+
+/// Everything a fault must not lose: the journal's bytes (it only grows), the results.tsv
+/// rows, the lines of docs/hypotheses.md (in order), the named user files and the refs under
+/// refs/dfh.
+pub struct Kept {
+    journal: Vec<u8>,
+    results: Vec<String>,
+    hypotheses: Vec<String>,
+    files: Vec<(String, Option<String>)>,
+    refs: Vec<String>,
+}
+
+impl TestEnv {
+    /// Records what must survive a fault; `files` are user files that must stay byte-equal.
+    pub fn keep(&self, files: &[&str]) -> Kept {
+        Kept {
+            journal: std::fs::read(self.path(".dfh/journal.jsonl")).unwrap_or_default(),
+            results: self.lines("results.tsv"),
+            hypotheses: self.lines("docs/hypotheses.md"),
+            files: files
+                .iter()
+                .map(|file| {
+                    (
+                        file.to_string(),
+                        std::fs::read_to_string(self.path(file)).ok(),
+                    )
+                })
+                .collect(),
+            refs: self.dfh_refs(),
+        }
+    }
+
+    fn lines(&self, relative: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path(relative))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `git for-each-ref refs/dfh`, one `hash ref` a line.
+    pub fn dfh_refs(&self) -> Vec<String> {
+        self.git(&[
+            "for-each-ref",
+            "--format=%(objectname) %(refname)",
+            "refs/dfh",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect()
+    }
+}
+
+impl Kept {
+    /// Asserts that everything recorded is still there (new content may have been added).
+    pub fn assert_kept(&self, env: &TestEnv) {
+        let journal = std::fs::read(env.path(".dfh/journal.jsonl")).unwrap_or_default();
+        assert!(
+            journal.starts_with(&self.journal),
+            "the journal lost or rewrote bytes:\nbefore:\n{}\nnow:\n{}",
+            String::from_utf8_lossy(&self.journal),
+            String::from_utf8_lossy(&journal)
+        );
+        let results = env.lines("results.tsv");
+        assert!(
+            results.starts_with(&self.results),
+            "results.tsv lost rows:\nbefore: {:#?}\nnow: {results:#?}",
+            self.results
+        );
+        let hypotheses = env.lines("docs/hypotheses.md");
+        let mut remaining = hypotheses.iter();
+        for line in &self.hypotheses {
+            assert!(
+                remaining.any(|now| now == line),
+                "docs/hypotheses.md lost the line {line:?}:\n{}",
+                hypotheses.join("\n")
+            );
+        }
+        for (file, text) in &self.files {
+            let now = std::fs::read_to_string(env.path(file)).ok();
+            assert_eq!(&now, text, "{file} changed");
+        }
+        // Every ref stays, and every commit stays reachable under refs/dfh (a retry moves
+        // refs/dfh/exp/N and keeps the earlier attempt under refs/dfh/attempts/N.k).
+        let refs = env.dfh_refs();
+        for reference in &self.refs {
+            let (commit, name) = reference.split_once(' ').unwrap();
+            assert!(
+                refs.iter().any(|now| now.ends_with(&format!(" {name}"))),
+                "{name} is gone: {refs:#?}"
+            );
+            assert!(
+                refs.iter()
+                    .any(|now| now.starts_with(&format!("{commit} "))),
+                "{commit} ({name}) is no longer under refs/dfh: {refs:#?}"
+            );
+        }
+    }
+}
