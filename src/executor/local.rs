@@ -92,6 +92,7 @@ pub fn run_with(
         start_ticks: process::start_ticks(pgid),
     });
 
+    let gpu = super::gpu::GpuSampler::start(pgid, Duration::from_secs(2));
     let mut report = RunReport::default();
     let mut peak_rss_mb: f64 = 0.0;
     let mut next_sample = started;
@@ -132,6 +133,7 @@ pub fn run_with(
     report.exit_code = status.code();
     report.signal = status.signal();
     report.peak_rss_mb = (peak_rss_mb > 0.0).then_some(peak_rss_mb);
+    report.gpu_peak_mb = gpu.finish();
     Ok(report)
 }
 

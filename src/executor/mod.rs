@@ -2,6 +2,7 @@
 //! machine, Slurm submits it as a batch job; the pipeline around it (checks, collect, decide)
 //! never knows which one ran it.
 
+pub mod gpu;
 pub mod local;
 pub mod process;
 pub mod signals;
