@@ -209,25 +209,23 @@ fn journal_hashes(journal: &mut File, offset: u64) -> std::io::Result<Option<(u6
 
 const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// A fast 64-bit hash (FNV-style over 8-byte words, then a final mix): detects accidental
-/// change, not tampering.
-const fn hash_bytes(mut hash: u64, bytes: &[u8]) -> u64 {
+/// A fast 64-bit hash (four FNV-style lanes over 8-byte words, then a final mix): detects
+/// accidental change, not tampering.
+const fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut lanes = [seed, seed ^ 1, seed ^ 2, seed ^ 3];
     let mut index = 0;
-    while index + 8 <= bytes.len() {
-        let word = u64::from_le_bytes([
-            bytes[index],
-            bytes[index + 1],
-            bytes[index + 2],
-            bytes[index + 3],
-            bytes[index + 4],
-            bytes[index + 5],
-            bytes[index + 6],
-            bytes[index + 7],
-        ]);
-        hash = (hash ^ word).wrapping_mul(PRIME).rotate_left(29);
-        index += 8;
+    while index + 32 <= bytes.len() {
+        let mut lane = 0;
+        while lane < 4 {
+            let word = word_at(bytes, index + lane * 8);
+            lanes[lane] = (lanes[lane] ^ word).wrapping_mul(PRIME).rotate_left(29);
+            lane += 1;
+        }
+        index += 32;
     }
+    let mut hash = lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32);
+    hash ^= lanes[3].rotate_left(48);
     while index < bytes.len() {
         hash = (hash ^ bytes[index] as u64).wrapping_mul(PRIME);
         index += 1;
@@ -236,4 +234,17 @@ const fn hash_bytes(mut hash: u64, bytes: &[u8]) -> u64 {
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
     hash ^ (hash >> 33)
+}
+
+const fn word_at(bytes: &[u8], index: usize) -> u64 {
+    u64::from_le_bytes([
+        bytes[index],
+        bytes[index + 1],
+        bytes[index + 2],
+        bytes[index + 3],
+        bytes[index + 4],
+        bytes[index + 5],
+        bytes[index + 6],
+        bytes[index + 7],
+    ])
 }
