@@ -221,7 +221,7 @@ fn tokens(runner: &Runner, projects: &[(u32, std::path::PathBuf)]) -> String {
     let mut table = String::from(
         "o200k_base tokens. The plain loop's column is what it makes the agent read each step: \
          results.tsv (every row) and `git log --oneline` of the kept experiments.\n\n\
-         | experiments | `dfh brief` | results.tsv + `git log --oneline` | ratio |\n|---:|---:|---:|---:|\n",
+         | experiments | `dfh brief` | results.tsv + `git log --oneline` | plain ÷ brief |\n|---:|---:|---:|---:|\n",
     );
     for (experiments, dir) in projects {
         let brief: serde_json::Value =
@@ -230,7 +230,7 @@ fn tokens(runner: &Runner, projects: &[(u32, std::path::PathBuf)]) -> String {
         let plain = in_process::plain_loop_tokens(dir);
         let _ = writeln!(
             table,
-            "| {} | {} | {} | {:.1}× fewer |",
+            "| {} | {} | {} | {:.1} |",
             thousands(*experiments as usize),
             thousands(brief),
             thousands(plain),
