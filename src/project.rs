@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, ConfigError};
-use crate::journal::{Journal, JournalError, Loaded, State};
+use crate::journal::{Journal, JournalError, Loaded, SkippedLine, State};
 use crate::vcs::Git;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,7 @@ pub mod paths {
     pub const DFH_DIR: &str = ".dfh";
     pub const JOURNAL: &str = ".dfh/journal.jsonl";
     pub const LOCK: &str = ".dfh/lock";
+    pub const SNAPSHOT: &str = ".dfh/state.snapshot";
     pub const LOGS: &str = ".dfh/logs";
     pub const IMPORTED: &str = ".dfh/imported";
     pub const SCRATCH_INDEX: &str = ".dfh/index.tmp";
@@ -85,8 +86,16 @@ impl Project {
         self.root.join(relative)
     }
 
-    /// Reads the journal and folds it into the project's state.
-    pub fn load(&self) -> Result<(State, Loaded), ProjectError> {
+    /// The project's state, and the journal lines that could not be read. Folds only the
+    /// journal's tail when `.dfh/state.snapshot` covers the rest (see `journal::Journal::fold`).
+    pub fn load(&self) -> Result<(State, Vec<SkippedLine>), ProjectError> {
+        let folded = self.journal.fold(&self.path(paths::SNAPSHOT))?;
+        Ok((folded.state, folded.skipped))
+    }
+
+    /// Reads every event of the journal (for commands that need more than the state) and
+    /// folds them; slower than `load` on a long journal.
+    pub fn load_events(&self) -> Result<(State, Loaded), ProjectError> {
         let loaded = self.journal.load()?;
         let state = State::fold(&loaded.events);
         Ok((state, loaded))

@@ -77,7 +77,7 @@ pub fn run(context: &Context, args: CrashArgs) -> anyhow::Result<ExitCode> {
 
 /// The newest run log in the journal with the way its process ended.
 fn last_log(project: &Project) -> anyhow::Result<(String, ExitInfo, String)> {
-    let (_, loaded) = project.load()?;
+    let (_, loaded) = project.load_events()?;
     let finished = loaded.events.iter().rev().find_map(|event| match event {
         Event::Finished(finished) => Some(finished.clone()),
         _ => None,

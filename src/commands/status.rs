@@ -55,12 +55,12 @@ pub struct LineView {
 
 pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     let project = context.project()?;
-    let (mut state, loaded) = project.load()?;
+    let (mut state, skipped) = project.load()?;
     let mut notes = Vec::new();
-    for skipped in &loaded.skipped {
+    for line in &skipped {
         notes.push(format!(
             "journal line {} skipped: {}",
-            skipped.line, skipped.reason
+            line.line, line.reason
         ));
     }
     if state.running.is_some() || crate::pipeline::record::pending(&project).is_some() {

@@ -97,17 +97,17 @@ pub struct Planned {
     pub expected: String,
     #[serde(default)]
     pub inspired_by: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub risk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub direction: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub again: Option<String>,
     /// The metric value the hypothesis predicts, when it states one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub prediction: Option<f64>,
     /// 1-based line of the entry's heading in docs/hypotheses.md.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub line: Option<usize>,
 }
 
@@ -136,13 +136,13 @@ pub struct Started {
     /// The pid of the dfh process that runs it.
     pub harness_pid: u32,
     /// Filled in from the `launched` event by the fold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub child_pid: Option<u32>,
     /// Start time of the child (clock ticks since boot), to recognise it after pid reuse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub child_start: Option<u64>,
     /// The Slurm job running it; filled in from the `launched` event by the fold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub job_id: Option<String>,
 }
 

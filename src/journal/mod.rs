@@ -5,6 +5,7 @@
 //! warning; the next append starts on a fresh line, so the torn bytes never merge with it.
 
 mod event;
+mod snapshot;
 mod state;
 
 use std::fs::{File, OpenOptions};
@@ -29,7 +30,7 @@ pub enum JournalError {
 }
 
 /// One line of the journal that could not be read.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SkippedLine {
     pub line: usize,
     pub reason: String,
@@ -40,6 +41,29 @@ pub struct SkippedLine {
 pub struct Loaded {
     pub events: Vec<Event>,
     pub skipped: Vec<SkippedLine>,
+}
+
+/// The state folded from the journal, and the lines that could not be read.
+#[derive(Debug, Default)]
+pub struct Folded {
+    pub state: State,
+    pub skipped: Vec<SkippedLine>,
+    /// Whether a snapshot spared the read of the journal's beginning.
+    pub from_snapshot: bool,
+}
+
+/// A place in the journal: right after `lines` lines, `bytes` bytes from its start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub bytes: u64,
+    pub lines: usize,
+}
+
+/// What a read from some position found.
+struct TailRead {
+    skipped: Vec<SkippedLine>,
+    /// Right after the last line that ends with a newline: where a snapshot may end.
+    complete: Position,
 }
 
 #[derive(Debug)]
@@ -62,43 +86,92 @@ impl Journal {
 
     /// Reads every event; unreadable lines are reported, never fatal.
     pub fn load(&self) -> Result<Loaded, JournalError> {
-        let file = match File::open(&self.path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Loaded::default())
-            }
-            Err(source) => {
-                return Err(JournalError::Read {
-                    path: self.path.clone(),
-                    source,
-                })
-            }
-        };
-        let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut loaded = Loaded::default();
+        let Some(file) = self.open()? else {
+            return Ok(loaded);
+        };
+        let read = self.read_from(file, Position::default(), |event| loaded.events.push(event))?;
+        loaded.skipped = read.skipped;
+        Ok(loaded)
+    }
+
+    /// The project's state: a valid snapshot at `snapshot` plus the events after it, or the
+    /// fold of the whole journal. The snapshot is rewritten when the tail grew long.
+    pub fn fold(&self, snapshot: &Path) -> Result<Folded, JournalError> {
+        let Some(mut file) = self.open()? else {
+            return Ok(Folded::default());
+        };
+        let cached = snapshot::read(snapshot, &mut file);
+        let from_snapshot = cached.is_some();
+        let (mut state, mut skipped, start) = match cached {
+            Some(cached) => (cached.state, cached.skipped, cached.position),
+            None => (State::default(), Vec::new(), Position::default()),
+        };
+        let read = self.read_from(file, start, |event| state.apply(&event))?;
+        skipped.extend(read.skipped);
+        if read.complete.bytes - start.bytes > snapshot::REWRITE_AFTER {
+            // A cache: when it cannot be written, the next command folds a longer tail.
+            let _ = snapshot::write(snapshot, &self.path, &state, &skipped, read.complete);
+        }
+        Ok(Folded {
+            state,
+            skipped,
+            from_snapshot,
+        })
+    }
+
+    fn open(&self) -> Result<Option<File>, JournalError> {
+        match File::open(&self.path) {
+            Ok(file) => Ok(Some(file)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(JournalError::Read {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Reads the lines from `start` (the start of a line) to the end of the file.
+    fn read_from(
+        &self,
+        mut file: File,
+        start: Position,
+        mut on_event: impl FnMut(Event),
+    ) -> Result<TailRead, JournalError> {
+        let read_error = |source| JournalError::Read {
+            path: self.path.clone(),
+            source,
+        };
+        file.seek(SeekFrom::Start(start.bytes))
+            .map_err(read_error)?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut read = TailRead {
+            skipped: Vec::new(),
+            complete: start,
+        };
         let mut buffer = Vec::new();
-        let mut number = 0;
+        let mut number = start.lines;
         loop {
             buffer.clear();
-            let read =
-                reader
-                    .read_until(b'\n', &mut buffer)
-                    .map_err(|source| JournalError::Read {
-                        path: self.path.clone(),
-                        source,
-                    })?;
-            if read == 0 {
+            let length = reader.read_until(b'\n', &mut buffer).map_err(read_error)?;
+            if length == 0 {
                 break;
             }
             number += 1;
             let complete = buffer.last() == Some(&b'\n');
+            if complete {
+                read.complete = Position {
+                    bytes: read.complete.bytes + length as u64,
+                    lines: number,
+                };
+            }
             let line = trim_line(&buffer);
             if line.is_empty() {
                 continue;
             }
             match serde_json::from_slice::<Event>(line) {
-                Ok(event) => loaded.events.push(event),
-                Err(error) => loaded.skipped.push(SkippedLine {
+                Ok(event) => on_event(event),
+                Err(error) => read.skipped.push(SkippedLine {
                     line: number,
                     reason: if complete {
                         format!("not a journal event ({error})")
@@ -108,7 +181,7 @@ impl Journal {
                 }),
             }
         }
-        Ok(loaded)
+        Ok(read)
     }
 
     /// Appends events, each on its own line, and syncs them to disk.
@@ -164,6 +237,9 @@ fn trim_line(line: &[u8]) -> &[u8] {
     }
     &line[..end]
 }
+
+#[cfg(test)]
+mod snapshot_tests;
 
 #[cfg(test)]
 mod tests {

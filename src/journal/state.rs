@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Decided, DistillOpened, Event, Initialized, Outcome, Planned, Started};
 
 /// Where an experiment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Planned and waiting to run (also after a rejection or an interruption).
@@ -32,52 +32,52 @@ impl Phase {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Experiment {
     pub number: u32,
     pub title: String,
     pub phase: Phase,
     /// The original status text of an imported row.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub status_text: Option<String>,
     pub imported: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub plan: Option<Planned>,
     pub attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub parent: Option<String>,
     pub value: Option<f64>,
     pub best_before: Option<f64>,
     pub seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub memory_gb: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub crash_class: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub fix: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub learning: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_empty")]
     pub regions: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_empty")]
     pub knobs: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_empty")]
     pub flags: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub metrics: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub change_hash: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub last_rejection: Option<String>,
     pub logs: Vec<String>,
     /// The metric of each successful run of the current attempt (repeats, confirmation).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_empty")]
     pub run_values: Vec<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub finished_at: Option<String>,
 }
 
@@ -138,15 +138,15 @@ impl Experiment {
 }
 
 /// The current best: the latest kept experiment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Best {
     pub experiment: u32,
     pub value: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub commit: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
     pub initialized: Option<Initialized>,
     pub readonly_hashes: BTreeMap<String, String>,

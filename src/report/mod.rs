@@ -92,7 +92,7 @@ pub struct Report {
 
 /// Reads the project and builds the report; writes nothing.
 pub fn build(project: &Project, options: &ReportOptions) -> Result<Report, ReportError> {
-    let (state, loaded) = project.load()?;
+    let (state, loaded) = project.load_events()?;
     let inputs = inputs::gather(project, &state, &loaded.events, options);
     let narrative = narrative::narrate(&state, &inputs);
     let markdown = markdown::markdown(&narrative);
