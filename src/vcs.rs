@@ -125,6 +125,29 @@ impl Git {
         }
     }
 
+    /// The git directory, the HEAD commit and the branch (None when detached), in one call;
+    /// None when HEAD has no commit yet (the caller then asks one question at a time).
+    pub fn head_info(&self) -> Result<Option<(PathBuf, String, Option<String>)>, GitError> {
+        let text = match self.run(&[
+            "rev-parse",
+            "--absolute-git-dir",
+            "HEAD",
+            "--symbolic-full-name",
+            "HEAD",
+        ]) {
+            Ok(text) => text,
+            Err(GitError::Failed { .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let mut lines = text.lines();
+        let (Some(dir), Some(commit), Some(name)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Ok(None);
+        };
+        let branch = name.strip_prefix("refs/heads/").map(String::from);
+        Ok(Some((PathBuf::from(dir), commit.to_string(), branch)))
+    }
+
     /// The path of the repository's git directory.
     pub fn git_dir(&self) -> Result<PathBuf, GitError> {
         let text = self.run(&["rev-parse", "--absolute-git-dir"])?;

@@ -55,9 +55,16 @@ impl CheckReport {
 
 /// Runs checks (a) to (e); the smoke run (f) is the pipeline's, as it starts the script.
 pub fn pre_train(project: &Project) -> CheckReport {
+    pre_train_with(
+        project,
+        syntax::SyntaxCheck::start(&project.root, &project.config.run.editable),
+    )
+}
+
+/// As `pre_train`, with the syntax check already started.
+pub fn pre_train_with(project: &Project, syntax_check: syntax::SyntaxCheck) -> CheckReport {
     let mut report = CheckReport::default();
-    let editable = &project.config.run.editable;
-    if let Err(refusal) = syntax::check(&project.root, editable) {
+    if let Err(refusal) = syntax_check.finish() {
         report.failures.push(CheckFailure {
             check: "syntax".into(),
             message: refusal.message,

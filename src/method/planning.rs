@@ -61,6 +61,28 @@ fn read_hypotheses(project: &Project) -> Result<String> {
     }
 }
 
+/// Applies `edit` to the entry of experiment `number` only: the file is cut at the last heading
+/// of that experiment and only the tail is parsed, so a long log costs no more than a short
+/// one. Entries are independent, so the result is the same as editing the whole file; when no
+/// heading is found (or the tail does not hold the entry), the whole file is edited.
+pub fn edit_entry(
+    text: &str,
+    number: u32,
+    edit: impl Fn(&str) -> Result<String, hypothesis::EditError>,
+) -> Result<String, hypothesis::EditError> {
+    let pattern = format!(r"(?mi)^#{{1,6}}[ \t]*(?:experiment|expt?)\.?[ \t]*#?[ \t]*{number}\b");
+    let start = regex::Regex::new(&pattern)
+        .ok()
+        .and_then(|heading| heading.find_iter(text).last())
+        .map(|found| found.start());
+    if let Some(start) = start.filter(|start| *start > 0) {
+        if let Ok(tail) = edit(&text[start..]) {
+            return Ok(format!("{}{tail}", &text[..start]));
+        }
+    }
+    edit(text)
+}
+
 /// Replaces docs/hypotheses.md through a temporary file, so a crash never leaves half a file.
 pub fn write_hypotheses(project: &Project, text: &str) -> Result<()> {
     let path = project.path(paths::HYPOTHESES);
@@ -276,7 +298,9 @@ pub fn learn(project: &Project, number: u32, text: &str) -> Result<Vec<String>> 
     }
     let mut warnings = Vec::new();
     let file = read_hypotheses(project)?;
-    match hypothesis::set_learning(&file, number, &text) {
+    match edit_entry(&file, number, |file| {
+        hypothesis::set_learning(file, number, &text)
+    }) {
         Ok(updated) => write_hypotheses(project, &updated)?,
         Err(error) => warnings.push(format!("docs/hypotheses.md not updated: {error}")),
     }
@@ -286,4 +310,28 @@ pub fn learn(project: &Project, number: u32, text: &str) -> Result<Vec<String>> 
         text,
     })])?;
     Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editing_the_tail_equals_editing_the_whole_file() {
+        let text = crate::synthetic::history(30).hypotheses;
+        let tail = edit_entry(&text, 12, |text| {
+            hypothesis::set_learning(text, 12, "tail edit")
+        });
+        let whole = hypothesis::set_learning(&text, 12, "tail edit");
+        assert_eq!(tail, whole);
+        // Experiment 1 starts at offset > 0 too (after the file's header); 30 is the last.
+        for number in [1, 30] {
+            let tail = edit_entry(&text, number, |text| {
+                hypothesis::set_learning(text, number, "x")
+            });
+            assert_eq!(tail, hypothesis::set_learning(&text, number, "x"));
+        }
+        // A missing experiment falls back to the whole file and its error.
+        assert!(edit_entry(&text, 99, |text| hypothesis::set_learning(text, 99, "x")).is_err());
+    }
 }

@@ -100,6 +100,9 @@ pub fn run_experiment(
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunOutcome> {
     let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh run")?;
+    // Python's start-up overlaps preflight's git calls; the result is read at step 2.
+    let syntax =
+        crate::checks::syntax::SyntaxCheck::start(&project.root, &project.config.run.editable);
     let (mut state, _) = project.load()?;
     recovery::settle(
         project,
@@ -122,7 +125,7 @@ pub fn run_experiment(
     }
 
     pause_point("checks");
-    let checks = crate::checks::pre_train(project);
+    let checks = crate::checks::pre_train_with(project, syntax);
     warnings.extend(checks.warnings.iter().cloned());
     if let Some(refusal) = checks.refusal() {
         reject(project, &target, "checks", &refusal)?;
@@ -385,7 +388,14 @@ fn preflight(
         )
         .into());
     }
-    let git_dir = project.git.git_dir()?;
+    let (git_dir, head, branch) = match project.git.head_info()? {
+        Some((git_dir, head, branch)) => (git_dir, Some(head), branch),
+        None => (
+            project.git.git_dir()?,
+            project.git.head_commit()?,
+            project.git.current_branch()?,
+        ),
+    };
     if let Some(operation) = project.git.operation_in_progress(&git_dir) {
         return Err(Refusal::new(format!(
             "{operation} is in progress; finish it or abort it (e.g. `git rebase --abort`) before running an experiment"
@@ -401,8 +411,8 @@ fn preflight(
         ))
         .into());
     }
-    let Some(branch) = project.git.current_branch()? else {
-        let head = project.git.head_commit()?.unwrap_or_default();
+    let Some(branch) = branch else {
+        let head = head.unwrap_or_default();
         let expected = state
             .initialized
             .as_ref()
@@ -414,7 +424,7 @@ fn preflight(
         ))
         .into());
     };
-    let Some(parent) = project.git.head_commit()? else {
+    let Some(parent) = head else {
         return Err(Refusal::new(
             "the branch has no commit yet; commit your training script first (`git add -A && git commit -m initial`)",
         )

@@ -133,7 +133,10 @@ pub fn hypothesis_result(project: &Project, record: &Record<'_>) -> Result<Optio
     // it and starts over when it changed, so the agent's edit is never overwritten.
     for _ in 0..5 {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let updated = match hypothesis::append_result(&text, record.experiment, &block) {
+        let appended = crate::method::planning::edit_entry(&text, record.experiment, |text| {
+            hypothesis::append_result(text, record.experiment, &block)
+        });
+        let updated = match appended {
             Ok(updated) => updated,
             Err(error) => return Ok(Some(format!("docs/hypotheses.md not updated: {error}"))),
         };
