@@ -288,17 +288,23 @@ fn events(scratch: &Path) -> String {
     )
 }
 
-/// The Slurm section of the current BENCHMARKS.md, kept as it is: it needs a cluster
-/// (`scripts/slurm-local.sh`) and has its own script, `scripts/bench-slurm.sh`.
+/// The sections of the current BENCHMARKS.md measured by their own commands, kept as they
+/// are: Slurm (needs a cluster, `scripts/bench-slurm.sh`), research rigor
+/// (`cargo bench --bench noise`) and the 2 GiB log scan of the fault suite.
 fn slurm_section() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let Some(start) = text.find("## Slurm") else {
-        return String::new();
-    };
-    let rest = &text[start..];
-    let end = rest[2..].find("\n#").map_or(rest.len(), |end| end + 2);
-    format!("{}\n", rest[..end].trim_end())
+    let mut kept = String::new();
+    for heading in ["## Slurm", "## Research rigor", "## Log scan"] {
+        let Some(start) = text.find(heading) else {
+            continue;
+        };
+        let rest = &text[start..];
+        let end = rest[2..].find("\n## ").map_or(rest.len(), |end| end + 2);
+        kept.push_str(rest[..end].trim_end());
+        kept.push_str("\n\n");
+    }
+    kept
 }
 
 fn load_average() -> String {
