@@ -90,13 +90,18 @@ fn job_state(job_id: &str) -> (String, bool) {
     (all.1.trim().to_string(), !active.1.trim().is_empty())
 }
 
-/// A harnessed project whose runs go to Slurm.
+/// A harnessed project whose runs go to Slurm, one run per experiment (no noise repeats or
+/// confirmations: these tests are about the executor).
 fn slurm_project(extra: &str) -> TestEnv {
     let env = TestEnv::autoresearch();
-    let config = env.read("dfh.toml").replace(
-        "[executor]\nkind = \"local\"",
-        &format!("[executor]\nkind = \"slurm\"\n{extra}"),
-    );
+    let config = env
+        .read("dfh.toml")
+        .replace(
+            "[executor]\nkind = \"local\"",
+            &format!("[executor]\nkind = \"slurm\"\n{extra}"),
+        )
+        .replace("repeats = 3", "repeats = 1")
+        .replace("confirm = true", "confirm = false");
     assert!(config.contains("kind = \"slurm\""), "{config}");
     env.write("dfh.toml", &config);
     env
