@@ -206,10 +206,20 @@ impl Git {
 
     /// Author and committer variables when the user has no identity configured.
     fn identity_env(&self) -> Result<Vec<(&'static str, String)>, GitError> {
+        let from_env = std::env::var_os("GIT_AUTHOR_NAME").is_some()
+            && std::env::var_os("GIT_AUTHOR_EMAIL").is_some();
+        // One git call answers both questions (exit 1 when neither is set).
+        let configured_keys = if from_env {
+            String::new()
+        } else {
+            self.run(&["config", "--get-regexp", r"^user\.(name|email)$"])
+                .unwrap_or_default()
+        };
         let configured = |key: &str| {
-            self.run(&["config", "--get", key])
-                .map(|text| !text.trim().is_empty())
-                .unwrap_or(false)
+            configured_keys.lines().any(|line| {
+                line.split_once(' ')
+                    .is_some_and(|(name, value)| name == key && !value.trim().is_empty())
+            })
         };
         let mut vars = Vec::new();
         if std::env::var_os("GIT_AUTHOR_NAME").is_none() && !configured("user.name") {
@@ -268,6 +278,10 @@ impl Git {
     /// that does not exist there is removed.
     pub fn restore_paths(&self, commit: &str, paths: &[String]) -> Result<(), GitError> {
         for path in paths {
+            // The common case in one call; only a failed checkout asks whether the path exists.
+            if self.run(&["checkout", commit, "--", path]).is_ok() {
+                continue;
+            }
             if self.path_exists_at(commit, path)? {
                 self.run(&["checkout", commit, "--", path])?;
             } else {
