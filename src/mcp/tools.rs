@@ -70,7 +70,13 @@ pub const TOOLS: &[Tool] = &[
         command: &["brief"],
         read_only: true,
         long: false,
-        params: &[],
+        params: &[param(
+            "tokens",
+            Kind::Count,
+            Target::Flag("--tokens"),
+            false,
+            "The token budget (o200k_base); default [brief] tokens in dfh.toml.",
+        )],
     },
     Tool {
         name: "dfh_status",

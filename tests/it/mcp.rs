@@ -168,7 +168,10 @@ fn mcp_initialize_list_and_call_over_a_stdio_pipe() {
     };
     let brief = tool("dfh_brief");
     assert_eq!(brief["inputSchema"]["type"], "object");
-    assert_eq!(brief["inputSchema"]["properties"], json!({}));
+    assert_eq!(
+        brief["inputSchema"]["properties"]["tokens"]["type"],
+        "integer"
+    );
     assert!(brief["description"].as_str().unwrap().contains("context"));
     let plan = tool("dfh_plan");
     assert_eq!(
@@ -191,6 +194,16 @@ fn mcp_initialize_list_and_call_over_a_stdio_pipe() {
     assert_eq!(status["structuredContent"], env.status());
     let from_text: Value = serde_json::from_str(&text_of(&status)).unwrap();
     assert_eq!(from_text, env.status());
+
+    // dfh_brief returns the brief within the budget it was given.
+    let brief = client.call("dfh_brief", json!({"tokens": 400}));
+    assert_eq!(brief["isError"], false, "{brief}");
+    let content = &brief["structuredContent"];
+    assert!(content["tokens"].as_u64().unwrap() <= 400, "{content}");
+    assert!(
+        content["text"].as_str().unwrap().contains("dfh plan"),
+        "{content}"
+    );
 
     // dfh_plan writes the hypothesis like `dfh plan` does.
     let planned = client.call(
