@@ -75,7 +75,7 @@ impl SyntaxCheck {
             format!(": `{source}`")
         };
         Err(Refusal::new(format!(
-            "{file}:{line}: {message}{quoted}. Fix the syntax on line {line} of {file} and run again; no training was started"
+            "{file}:{line}: {message}{quoted}. Fix the syntax on line {line} of {file} and run again"
         )))
     }
 }

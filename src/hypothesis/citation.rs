@@ -256,7 +256,7 @@ impl<'context> Resolver<'context> {
         let mut papers: Vec<String> = directory
             .flatten()
             .filter_map(|item| item.file_name().into_string().ok())
-            .filter(|name| name.ends_with(".md"))
+            .filter(|name| name.ends_with(".md") && !name.eq_ignore_ascii_case("README.md"))
             .map(|name| format!("docs/papers/{name}"))
             .collect();
         papers.sort();

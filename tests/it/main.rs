@@ -17,6 +17,7 @@ mod guard;
 mod import;
 mod init;
 mod mcp;
+mod messages;
 mod plan;
 mod recovery;
 mod report;
