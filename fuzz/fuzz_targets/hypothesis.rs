@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let context = ValidationContext {
         citations: CitationContext {
             project_root: PathBuf::from("/nonexistent/dfh-fuzz-project"),
-            recorded_experiments: log.entries.iter().map(|entry| entry.number).collect::<BTreeSet<_>>(),
+            recorded_experiments: log
+                .entries
+                .iter()
+                .map(|entry| entry.number)
+                .collect::<BTreeSet<_>>(),
             strategy_distilled: true,
         },
         metric: "val_bpb".into(),

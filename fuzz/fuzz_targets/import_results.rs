@@ -5,7 +5,14 @@ use dfh::import::{import_results, ImportOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let metrics = [None, Some("val_bpb"), Some("3"), Some("column6"), Some("0"), Some("")];
+    let metrics = [
+        None,
+        Some("val_bpb"),
+        Some("3"),
+        Some("column6"),
+        Some("0"),
+        Some(""),
+    ];
     let metric = metrics[data.first().map_or(0, |byte| *byte as usize) % metrics.len()];
     let options = ImportOptions {
         metric: metric.map(str::to_string),

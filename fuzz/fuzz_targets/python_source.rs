@@ -2,7 +2,9 @@
 //! run-command flags and a diff over it.
 #![no_main]
 
-use dfh::python::{apply_command_flags, changed_lines_from_diff, parse_knobs, regions_touched, scan_regions};
+use dfh::python::{
+    apply_command_flags, changed_lines_from_diff, parse_knobs, regions_touched, scan_regions,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     for knob in &knobs {
         let _ = knob.location();
     }
-    apply_command_flags(&mut knobs, "python train.py --lr 0.01 --depth=12 -b 64 --flag");
+    apply_command_flags(
+        &mut knobs,
+        "python train.py --lr 0.01 --depth=12 -b 64 --flag",
+    );
     let regions = scan_regions(source);
     let line_count = source.lines().count();
     let changed: Vec<usize> = (0..=line_count + 1).step_by(3).collect();

@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (head, source) = text.split_once("\n---\n").unwrap_or((text, "DEPTH = 12\nLR = 0.02\n"));
+    let (head, source) = text
+        .split_once("\n---\n")
+        .unwrap_or((text, "DEPTH = 12\nLR = 0.02\n"));
     let knobs = parse_knobs("train.py", source);
     let mut values: BTreeMap<String, Value> = knobs
         .iter()

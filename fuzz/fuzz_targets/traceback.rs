@@ -33,9 +33,21 @@ fuzz_target!(|data: &[u8]| {
         line: 12,
     }];
     let exits = [
-        ExitInfo { code: Some(1), signal: None, timed_out: false },
-        ExitInfo { code: None, signal: Some(9), timed_out: false },
-        ExitInfo { code: None, signal: Some(15), timed_out: true },
+        ExitInfo {
+            code: Some(1),
+            signal: None,
+            timed_out: false,
+        },
+        ExitInfo {
+            code: None,
+            signal: Some(9),
+            timed_out: false,
+        },
+        ExitInfo {
+            code: None,
+            signal: Some(15),
+            timed_out: true,
+        },
     ];
     let exit = exits[data.len() % exits.len()];
     let _ = diagnose(&log, &exit, database, &project, &knobs);
