@@ -16,7 +16,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 mkdir -p results
 # Build every target once, so editing the library meanwhile never changes a run in flight.
-(cd .. && nice -n 10 cargo fuzz build --sanitizer none -O) || exit 1
+(cd .. && nice -n 10 cargo fuzz build --sanitizer none -O -a) || exit 1
 binaries=$(ls -d target/*/release | head -n 1)
 summary=results/summary.tsv
 [ -f "$summary" ] || printf 'target\tseconds\texecutions\tcrashes\tstarted\tcommit\n' > "$summary"
