@@ -312,17 +312,27 @@ impl Config {
     }
 }
 
-/// Parses "5m", "300s", "1h 30m" or a bare number of seconds.
+/// The longest budget or timeout accepted: a year. Longer ones are typos, and would overflow
+/// the deadline arithmetic of the executors.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Parses "5m", "300s", "1h 30m" or a bare number of seconds, at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
-    if let Ok(seconds) = trimmed.parse::<f64>() {
-        if seconds.is_finite() && seconds >= 0.0 {
-            return Ok(Duration::from_secs_f64(seconds));
+    let parsed = match trimmed.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
         }
+        _ => humantime::parse_duration(trimmed).map_err(|error| {
+            format!("`{text}` is not a duration ({error}); write e.g. \"5m\", \"300s\" or \"1h\"")
+        })?,
+    };
+    if parsed > MAX_DURATION {
+        return Err(format!(
+            "`{text}` is longer than a year; write e.g. \"5m\", \"300s\" or \"1h\""
+        ));
     }
-    humantime::parse_duration(trimmed).map_err(|error| {
-        format!("`{text}` is not a duration ({error}); write e.g. \"5m\", \"300s\" or \"1h\"")
-    })
+    Ok(parsed)
 }
 
 /// The 1-based line of a byte offset.
@@ -417,6 +427,21 @@ mod tests {
         assert_eq!(config.metric.repeats, 3);
         assert_eq!(config.distill.every, 10);
         assert_eq!(config.brief.tokens, 1500);
+    }
+
+    /// Found by the `config` fuzz target: a bare number too large for a `Duration` panicked.
+    #[test]
+    fn huge_durations_are_refused_not_a_panic() {
+        let error = Config::parse("[run]\nbudget = \"22222222111111111161\"\n", "dfh.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("dfh.toml:2"), "{error}");
+        assert!(error.contains("longer than a year"), "{error}");
+        for text in ["1e300", "1e19", "99999999999h", "400 days"] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+        assert_eq!(parse_duration("366 days"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
     }
 
     #[test]
