@@ -15,6 +15,19 @@ if [ ${#targets[@]} -eq 0 ]; then
     targets=(hypothesis python_source rules traceback config journal tfrecord import_results)
 fi
 mkdir -p results
+# Seeds from the shared fixtures (the real crash tracebacks and results.tsv logs) are read from
+# ../shared (or $DFH_SHARED_DIR) at run time; they are cited, never copied into the repository.
+shared=${DFH_SHARED_DIR:-"$fuzz_dir/../../shared"}
+mkdir -p seeds-shared/traceback seeds-shared/import_results
+if [ -f "$shared/crash-corpus/public.jsonl" ]; then
+    python3 - "$shared/crash-corpus/public.jsonl" seeds-shared/traceback <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    entry = json.loads(line)
+    open(f"{sys.argv[2]}/{entry['id']}.log", "w").write(entry["traceback"])
+PY
+fi
+cp "$shared"/results-tsv/*.tsv seeds-shared/import_results/ 2>/dev/null || true
 # Build every target once, so editing the library meanwhile never changes a run in flight.
 (cd .. && nice -n 10 cargo fuzz build --sanitizer none -O -a) || exit 1
 binaries=$(ls -d target/*/release | head -n 1)
@@ -26,7 +39,8 @@ for target in "${targets[@]}"; do
     log="results/$target.log"
     started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     start=$(date +%s)
-    nice -n 10 "$binaries/$target" "corpus/$target" "seeds/$target" \
+    mkdir -p "seeds/$target" "seeds-shared/$target"
+    nice -n 10 "$binaries/$target" "corpus/$target" "seeds/$target" "seeds-shared/$target" \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$fuzz_dir/artifacts/$target/" > "$log" 2>&1
     status=$?
