@@ -28,6 +28,8 @@ for line in open(sys.argv[1]):
 PY
 fi
 cp "$shared"/results-tsv/*.tsv seeds-shared/import_results/ 2>/dev/null || true
+mkdir -p seeds-shared/python_source
+cp ../tests/fixtures/gpt_train.py seeds-shared/python_source/
 # Build every target once, so editing the library meanwhile never changes a run in flight.
 (cd .. && nice -n 10 cargo fuzz build --sanitizer none -O -a) || exit 1
 binaries=$(ls -d target/*/release | head -n 1)

@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::Context;
 use crate::decide::round;
-use crate::driver::LoopEvent;
 
 /// A complete night on a built-in CPU project in about a minute: a baseline, grounded
 /// hypotheses, keeps and discards, a crash diagnosed and retried, a configuration error caught
@@ -33,39 +32,7 @@ pub fn run(context: &Context, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let printer = context.printer;
     printer.talk(&format!("demo project: {}", dir.display()));
     let outcome = crate::demo::run(&dir, args.experiments, &mut |event| {
-        if printer.json {
-            printer.json_line(&event);
-            return;
-        }
-        match &event {
-            LoopEvent::Experiment {
-                experiment,
-                title,
-                status,
-                value,
-                best,
-            } => printer.data(&format!(
-                "#{experiment:<3} {status:<8} val_loss {:<8} best {:<8} {title}",
-                value.map(round).unwrap_or_else(|| "-".into()),
-                best.map(round).unwrap_or_else(|| "-".into())
-            )),
-            LoopEvent::Rejected {
-                step,
-                experiment,
-                reason,
-            } => printer.data(&format!("#{experiment:<3} rejected  {step} step: {reason}")),
-            LoopEvent::Refused { experiment, reason } => printer.data(&format!(
-                "#{experiment:<3} refused   {}",
-                reason.lines().last().unwrap_or_default()
-            )),
-            LoopEvent::Distilled { after_experiment } => printer.data(&format!(
-                "     distilled after experiment {after_experiment}: docs/strategy.md updated"
-            )),
-            LoopEvent::Step { step, experiment } => {
-                printer.progress(&format!("#{experiment} agent: {step}"))
-            }
-            LoopEvent::Stopped { .. } => printer.clear_progress(),
-        }
+        super::drive::show_event(printer, "val_loss", &event)
     })?;
     if printer.json {
         printer.json_line(&serde_json::json!({

@@ -51,44 +51,50 @@ pub fn run(context: &Context, args: LoopArgs) -> anyhow::Result<ExitCode> {
     let printer = context.printer;
     let metric = project.config.metric.name.clone();
     let summary = driver::drive(&project, &options, &mut |event| {
-        if printer.json {
-            printer.json_line(&event);
-            return;
-        }
-        match &event {
-            LoopEvent::Experiment {
-                experiment,
-                title,
-                status,
-                value,
-                best,
-            } => printer.data(&format!(
-                "#{experiment} {status:<8} {metric} {:<10} best {:<10} {title}",
-                value.map(round).unwrap_or_else(|| "-".into()),
-                best.map(round).unwrap_or_else(|| "-".into()),
-            )),
-            LoopEvent::Rejected {
-                step,
-                experiment,
-                reason,
-            } => printer.talk(&format!("#{experiment} {step} step rejected: {reason}")),
-            LoopEvent::Refused { experiment, reason } => printer.talk(&format!(
-                "#{experiment} refused by a check: {}",
-                reason.lines().last().unwrap_or_default()
-            )),
-            LoopEvent::Distilled { after_experiment } => {
-                printer.talk(&format!("distilled after experiment {after_experiment}"))
-            }
-            LoopEvent::Step { step, experiment } => {
-                printer.progress(&format!("#{experiment} agent: {step}"))
-            }
-            LoopEvent::Stopped { .. } => printer.clear_progress(),
-        }
+        show_event(printer, &metric, &event)
     })?;
     if !printer.json {
         printer.render(&summary);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per experiment and per notable step for a human; JSONL with --json. Used by
+/// `dfh loop` and `dfh demo`.
+pub fn show_event(printer: crate::printer::Printer, metric: &str, event: &LoopEvent) {
+    if printer.json {
+        printer.json_line(event);
+        return;
+    }
+    match event {
+        LoopEvent::Experiment {
+            experiment,
+            title,
+            status,
+            value,
+            best,
+        } => printer.data(&format!(
+            "#{experiment:<3} {status:<8} {metric} {:<9} best {:<9} {title}",
+            value.map(round).unwrap_or_else(|| "-".into()),
+            best.map(round).unwrap_or_else(|| "-".into()),
+        )),
+        LoopEvent::Rejected {
+            step,
+            experiment,
+            reason,
+        } => printer.data(&format!("#{experiment:<3} rejected {step} step: {reason}")),
+        LoopEvent::Refused { experiment, reason } => printer.data(&format!(
+            "#{experiment:<3} refused  {}",
+            reason.lines().last().unwrap_or_default()
+        )),
+        LoopEvent::Distilled { after_experiment } => printer.data(&format!(
+            "     distilled after experiment {after_experiment}: docs/strategy.md updated"
+        )),
+        LoopEvent::Step { step, experiment } => {
+            printer.progress(&format!("#{experiment} agent: {step}"))
+        }
+        LoopEvent::Stopped { .. } => printer.clear_progress(),
+    }
 }
 
 impl Render for LoopSummary {
