@@ -142,6 +142,18 @@ pub fn done(project: &Project) -> Result<Closed> {
         }
         Some(_) => {}
     }
+    let summary = strategy::section(&text, "Priorities")
+        .map(|priorities| {
+            let lines: Vec<String> = priorities
+                .lines
+                .iter()
+                .map(|line| line.trim().to_string())
+                .filter(|line| !line.is_empty())
+                .take(5)
+                .collect();
+            format!("Priorities: {}", lines.join(" "))
+        })
+        .unwrap_or_default();
     let empty_sections = strategy::AGENT_SECTIONS
         .iter()
         .filter(|name| {
@@ -152,6 +164,7 @@ pub fn done(project: &Project) -> Result<Closed> {
     project.journal.append(&[Event::Distilled(Distilled {
         at: now(),
         after_experiment: opened.after_experiment,
+        summary,
     })])?;
     Ok(Closed {
         after_experiment: opened.after_experiment,

@@ -287,6 +287,9 @@ pub struct DistillOpened {
 pub struct Distilled {
     pub at: String,
     pub after_experiment: u32,
+    /// The agent's `## Priorities` as it closed the distillation: what the strategy became.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
 }
 
 /// The human read the morning report through this experiment; the next report starts after it.

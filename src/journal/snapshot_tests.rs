@@ -78,6 +78,7 @@ fn every_kind(experiments: u32) -> Vec<String> {
             8 => Event::Distilled(Distilled {
                 at: at.clone(),
                 after_experiment: number,
+                summary: format!("Priorities: {number}"),
             }),
             9 => Event::ReportRead(ReportRead {
                 at: at.clone(),
