@@ -114,16 +114,11 @@ pub fn drive(
         }
         let every = project.config.distill.every;
         if state.distill_open.is_some() || state.distill_due(every) {
-            match distill_step(project, options, &state, emit)? {
-                StepResult::Done => rejected_in_a_row = 0,
-                StepResult::Rejected(reason) => {
-                    rejected_in_a_row += 1;
-                    feedback = Some(reason.clone());
-                    if rejected_in_a_row >= 3 {
-                        return Err(TooManyRejections { last: reason }.into());
-                    }
-                }
-            }
+            tally(
+                distill_step(project, options, &state, emit)?,
+                &mut rejected_in_a_row,
+                &mut feedback,
+            )?;
             continue;
         }
         if state.experiments.is_empty() {
@@ -168,16 +163,9 @@ pub fn drive(
                 // The last run of this experiment was refused by a check: the agent fixes it.
                 let rejection = format!("{refusal}\n");
                 let prompt = fill(project, "fix", number, &[("rejection", &rejection)])?;
-                match agent_step(project, options, "fix", number, &prompt, emit, true)? {
-                    StepResult::Done => rejected_in_a_row = 0,
-                    StepResult::Rejected(reason) => {
-                        rejected_in_a_row += 1;
-                        feedback = Some(reason.clone());
-                        if rejected_in_a_row >= 3 {
-                            return Err(TooManyRejections { last: reason }.into());
-                        }
-                        continue;
-                    }
+                let result = agent_step(project, options, "fix", number, &prompt, emit, true)?;
+                if tally(result, &mut rejected_in_a_row, &mut feedback)? {
+                    continue;
                 }
             }
             experiments_run.extend(run(project, &RunOptions::default(), emit, &mut feedback)?);
@@ -201,16 +189,8 @@ pub fn drive(
             .map(|reason| format!("Your last step was rejected: {reason}\nDo not repeat that.\n\n"))
             .unwrap_or_default();
         let prompt = fill(project, "plan", number, &[("rejection", &rejection)])?;
-        match agent_step(project, options, "plan", number, &prompt, emit, true)? {
-            StepResult::Done => rejected_in_a_row = 0,
-            StepResult::Rejected(reason) => {
-                rejected_in_a_row += 1;
-                feedback = Some(reason.clone());
-                if rejected_in_a_row >= 3 {
-                    return Err(TooManyRejections { last: reason }.into());
-                }
-            }
-        }
+        let result = agent_step(project, options, "plan", number, &prompt, emit, true)?;
+        tally(result, &mut rejected_in_a_row, &mut feedback)?;
     }
 }
 
@@ -266,6 +246,25 @@ fn baseline(project: &Project) -> Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// Counts rejected steps in a row and keeps the last reason for the next prompt; three in a
+/// row stop the loop. Returns whether the step was rejected.
+fn tally(result: StepResult, in_a_row: &mut u32, feedback: &mut Option<String>) -> Result<bool> {
+    match result {
+        StepResult::Done => {
+            *in_a_row = 0;
+            Ok(false)
+        }
+        StepResult::Rejected(reason) => {
+            *in_a_row += 1;
+            if *in_a_row >= 3 {
+                return Err(TooManyRejections { last: reason }.into());
+            }
+            *feedback = Some(reason);
+            Ok(true)
+        }
+    }
 }
 
 enum StepResult {
