@@ -12,6 +12,8 @@ pub const EVENTS: &str = "DFH_EVENTS";
 pub const BUDGET_SECONDS: &str = "DFH_BUDGET_SECONDS";
 /// The seed of this run; repeats of one experiment get different seeds.
 pub const SEED: &str = "DFH_SEED";
+/// The lane a dfh command works in (set for agents and runs in lane k).
+pub const LANE: &str = "DFH_LANE";
 /// Set to `1` for a smoke run: `dfh_diag.Run` stops after its first logged step.
 pub const SMOKE: &str = "DFH_SMOKE";
 /// The kind of agent step in driver mode (`plan`, `retry`, `learn`, `distill`).

@@ -24,6 +24,7 @@ pub mod executor;
 pub mod hypothesis;
 pub mod import;
 pub mod journal;
+pub mod lanes;
 pub mod lock;
 pub mod logscan;
 pub mod mcp;

@@ -1,12 +1,15 @@
 //! One dfh at a time: an exclusive `flock` on `.dfh/lock`, holding the owner's pid.
 //!
 //! The kernel releases the lock when its holder dies, however it dies, so a killed dfh never
-//! leaves a stale lock behind; the pid inside only serves the refusal message.
+//! leaves a stale lock behind; the pid inside only serves the refusal message. A lane's run
+//! holds the lock only briefly (to read and write the journal, results.tsv and docs/), marking
+//! it `brief`: another dfh waits for a brief holder instead of being refused.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -26,24 +29,52 @@ pub struct ProjectLock {
 }
 
 impl ProjectLock {
-    /// Takes the lock without waiting; refuses when another dfh holds it.
+    /// Takes the lock for a short command (plan, learn, a lane's record); waits up to a minute
+    /// for another that holds it briefly, and refuses at once when one holds it for a run.
     pub fn acquire(path: &Path, command: &str) -> Result<Self, LockError> {
+        Self::take(path, command, true)
+    }
+
+    /// Takes the lock for a whole run, waiting as `acquire`; others are refused meanwhile.
+    pub fn hold(path: &Path, command: &str) -> Result<Self, LockError> {
+        Self::take(path, command, false)
+    }
+
+    /// Takes the lock only when it is free at once: `None` when another process holds it.
+    pub fn try_take(path: &Path) -> Option<Self> {
+        let mut file = open(path).ok()?;
+        if !try_lock(&file) {
+            return None;
+        }
+        let _ = file.set_len(0);
+        let _ = file.seek(SeekFrom::Start(0));
+        let _ = write!(file, "{} dfh (settling)", std::process::id());
+        Some(Self { _file: file })
+    }
+
+    fn take(path: &Path, command: &str, brief: bool) -> Result<Self, LockError> {
         let open_error = |source| LockError::Open {
             path: path.display().to_string(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(open_error)?;
-        // SAFETY: flock on a valid, owned file descriptor.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !locked {
-            let mut text = String::new();
+        let mut file = open(path).map_err(open_error)?;
+        let deadline = Instant::now() + WAIT_FOR_BRIEF;
+        let mut text = String::new();
+        let locked = loop {
+            if try_lock(&file) {
+                break true;
+            }
+            text.clear();
+            let _ = file.seek(SeekFrom::Start(0));
             let _ = file.read_to_string(&mut text);
+            let brief_holder = text.trim().is_empty() || text.ends_with(BRIEF_MARK);
+            if !brief_holder || Instant::now() >= deadline {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if !locked {
+            let text = text.trim_end_matches(BRIEF_MARK);
             let (holder, command) = text.trim().split_once(' ').unwrap_or((text.trim(), "?"));
             return Err(LockError::Held {
                 holder: if holder.is_empty() {
@@ -56,8 +87,29 @@ impl ProjectLock {
         }
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
-        let _ = write!(file, "{} {command}", std::process::id());
+        let mark = if brief { BRIEF_MARK } else { "" };
+        let _ = write!(file, "{} {command}{mark}", std::process::id());
         let _ = file.flush();
         Ok(Self { _file: file })
     }
+}
+
+/// How long a dfh waits for another that holds the lock briefly.
+const WAIT_FOR_BRIEF: Duration = Duration::from_secs(60);
+
+/// Written after the holder's command while it holds the lock briefly.
+const BRIEF_MARK: &str = "\t(brief)";
+
+fn open(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+}
+
+fn try_lock(file: &File) -> bool {
+    // SAFETY: flock on a valid, owned file descriptor.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }

@@ -47,17 +47,35 @@ pub mod paths {
 
 #[derive(Debug)]
 pub struct Project {
+    /// The project root: dfh.toml, the journal, results.tsv, docs/ and `.dfh/`.
     pub root: PathBuf,
+    /// The working tree the experiment is edited, committed and run in: the root, or a lane's
+    /// worktree (`.dfh/lanes/k`).
+    pub work: PathBuf,
+    /// The lane this project works in, when it is one.
+    pub lane: Option<u32>,
     pub config: Config,
+    /// Git in `work`.
     pub git: Git,
     pub journal: Journal,
 }
 
 impl Project {
     /// Finds the project that contains `dir` and reads its configuration.
+    /// Inside a lane's worktree (`.dfh/lanes/k`) the project is the root's, working in lane k;
+    /// elsewhere `DFH_LANE` names the lane, if any.
     pub fn open(dir: &Path) -> Result<Self, ProjectError> {
-        let root =
+        let found =
             Git::discover(dir).ok_or_else(|| ProjectError::NotGit(dir.display().to_string()))?;
+        let (root, lane) = match crate::lanes::split(&found) {
+            Some((root, lane)) => (root, Some(lane)),
+            None => (
+                found,
+                std::env::var(crate::env::LANE)
+                    .ok()
+                    .and_then(|text| crate::lanes::parse(&text).ok()),
+            ),
+        };
         let config_path = root.join(config::FILE_NAME);
         if !config_path.exists() {
             return Err(ProjectError::NotInitialized(root.display().to_string()));
@@ -70,20 +88,47 @@ impl Project {
             },
             other => other,
         })?;
-        Ok(Self::with_config(root, config))
+        Ok(Self::with_config(root, config).in_lane(lane))
     }
 
     pub fn with_config(root: PathBuf, config: Config) -> Self {
         Self {
             git: Git::new(root.clone()),
             journal: Journal::new(root.join(paths::JOURNAL)),
+            work: root.clone(),
+            lane: None,
             root,
             config,
         }
     }
 
+    /// The same project working in `lane` (none: the root's own tree).
+    pub fn in_lane(mut self, lane: Option<u32>) -> Self {
+        self.work = match lane {
+            Some(lane) => crate::lanes::dir(&self.root, lane),
+            None => self.root.clone(),
+        };
+        self.git = Git::new(self.work.clone());
+        self.lane = lane;
+        self
+    }
+
+    /// A path under the project root (notes, the journal, logs).
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
+    }
+
+    /// A path in the working tree (the training script, the editable files).
+    pub fn work_path(&self, relative: &str) -> PathBuf {
+        self.work.join(relative)
+    }
+
+    /// The lock a run holds for its whole length: the project's, or its lane's.
+    pub fn run_lock_path(&self) -> PathBuf {
+        match self.lane {
+            Some(lane) => crate::lanes::lock_path(&self.root, lane),
+            None => self.path(paths::LOCK),
+        }
     }
 
     /// The project's state, and the journal lines that could not be read. Folds only the

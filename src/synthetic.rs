@@ -108,6 +108,7 @@ pub fn history(experiments: u32) -> History {
             again: None,
             prediction: Some(predicted),
             line: None,
+            lane: None,
         }));
         events.push(Event::Started(Started {
             at: at(number),
@@ -123,6 +124,7 @@ pub fn history(experiments: u32) -> History {
             child_pid: None,
             child_start: None,
             job_id: None,
+            lane: None,
         }));
         let roll = random.unit();
         let (outcome, value) = if number == 1 {

@@ -47,15 +47,18 @@ pub fn for_project(project: &crate::project::Project, budget: usize) -> anyhow::
     let (state, _) = project.load()?;
     let strategy = std::fs::read_to_string(project.path(crate::project::paths::STRATEGY)).ok();
     let _ = loading.join();
-    Ok(build(
-        &Input {
-            state: &state,
-            config: &project.config,
-            strategy: strategy.as_deref(),
-            noise_sigma: state.noise.as_ref().map(|floor| floor.sigma),
-        },
-        budget,
-    )?)
+    let input = Input {
+        state: &state,
+        config: &project.config,
+        strategy: strategy.as_deref(),
+        noise_sigma: state.noise.as_ref().map(|floor| floor.sigma),
+    };
+    let mut all = sections::sections(&input);
+    if let Some(lane) = project.lane {
+        // Right after "next": what the other lanes are trying, so this one tries something else.
+        all.insert(1.min(all.len()), sections::lanes_section(&state, lane));
+    }
+    Ok(fit(all, budget)?)
 }
 
 pub fn build(input: &Input<'_>, budget: usize) -> Result<Brief, TokenizerError> {

@@ -86,6 +86,49 @@ pub fn sections(input: &Input<'_>) -> Vec<Section> {
     ]
 }
 
+/// In lane `lane`: what the other lanes are trying right now (planned or running).
+pub fn lanes_section(state: &State, lane: u32) -> Section {
+    let mut others: std::collections::BTreeMap<u32, String> = std::collections::BTreeMap::new();
+    for experiment in state.experiments.values().rev().take(LANE_WINDOW) {
+        let Some(other) = experiment.lane().filter(|other| *other != lane) else {
+            continue;
+        };
+        if others.contains_key(&other) {
+            continue;
+        }
+        let what = match experiment.phase {
+            crate::journal::Phase::Running => "running",
+            crate::journal::Phase::Pending => "planned",
+            _ => continue,
+        };
+        let direction = experiment
+            .direction()
+            .map(|direction| format!(" [{direction}]"))
+            .unwrap_or_default();
+        let hypothesis = experiment
+            .plan
+            .as_ref()
+            .map(|plan| format!(": {}", plan.hypothesis))
+            .unwrap_or_default();
+        others.insert(
+            other,
+            format!(
+                "lane {other}, #{} {}{direction} ({what}){hypothesis}",
+                experiment.number, experiment.title
+            ),
+        );
+    }
+    let heading = if others.is_empty() {
+        format!("lanes: you work in lane {lane}; no other lane is trying anything right now. Plan with `dfh plan`.")
+    } else {
+        format!("lanes: you work in lane {lane}; the other lanes are trying these right now, so try something different (plan with `dfh plan`):")
+    };
+    list("lanes", heading, others.into_values().collect())
+}
+
+/// How far back the lanes section looks for other lanes' current experiments.
+const LANE_WINDOW: usize = 64;
+
 fn next_section(next: &NextStep) -> Section {
     Section {
         name: "next",

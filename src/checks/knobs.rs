@@ -14,7 +14,7 @@ pub fn project_knobs(project: &Project) -> Vec<Knob> {
         .chain(&run.editable)
         .filter(|file| file.ends_with(".py"))
     {
-        if let Ok(source) = std::fs::read_to_string(project.path(file)) {
+        if let Ok(source) = std::fs::read_to_string(project.work_path(file)) {
             knobs.extend(python::parse_knobs(file, &source));
         }
     }
@@ -32,7 +32,7 @@ pub fn editable_knob_hints(project: &Project) -> Vec<crate::crash::KnobHint> {
         .iter()
         .filter(|file| file.ends_with(".py"))
     {
-        if let Ok(source) = std::fs::read_to_string(project.path(file)) {
+        if let Ok(source) = std::fs::read_to_string(project.work_path(file)) {
             knobs.extend(python::parse_knobs(file, &source));
         }
     }

@@ -57,7 +57,7 @@ impl CheckReport {
 pub fn pre_train(project: &Project) -> CheckReport {
     pre_train_with(
         project,
-        syntax::SyntaxCheck::start(&project.root, &project.config.run.editable),
+        syntax::SyntaxCheck::start(&project.work, &project.config.run.editable),
     )
 }
 

@@ -30,7 +30,7 @@ pub fn run_user_check(project: &Project) -> Option<CheckFailure> {
     };
     let child = Command::new("python3")
         .arg(paths::PRE_TRAIN_CHECK)
-        .current_dir(&project.root)
+        .current_dir(&project.work)
         .stdin(Stdio::null())
         .stdout(output)
         .stderr(errors)

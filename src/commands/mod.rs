@@ -80,6 +80,16 @@ impl Context {
     pub fn project(&self) -> anyhow::Result<crate::project::Project> {
         Ok(crate::project::Project::open(&self.dir)?)
     }
+
+    /// The project, working in `lane` when one is given (else as found: a lane worktree or
+    /// `DFH_LANE` picks one).
+    pub fn project_in(&self, lane: Option<u32>) -> anyhow::Result<crate::project::Project> {
+        let project = self.project()?;
+        Ok(match lane {
+            Some(lane) => project.in_lane(Some(lane)),
+            None => project,
+        })
+    }
 }
 
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {

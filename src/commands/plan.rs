@@ -33,10 +33,13 @@ pub struct PlanArgs {
     /// Why this differs from an earlier experiment that tried the same change.
     #[arg(long)]
     again: Option<String>,
+    /// Plan for lane K: creates its worktree (.dfh/lanes/K) or moves it to the current best.
+    #[arg(long, value_name = "K", value_parser = crate::lanes::parse)]
+    lane: Option<u32>,
 }
 
 pub fn run(context: &Context, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let project = context.project()?;
+    let project = context.project_in(args.lane)?;
     let request = PlanRequest {
         title: args.title,
         hypothesis: args.hypothesis,
@@ -65,7 +68,13 @@ impl Render for Planned {
                 "experiment {abandoned} is abandoned; the editable files are back at the last kept commit"
             ));
         }
-        lines.push("next: implement it in the editable files, then `dfh run`".into());
+        match &self.lane {
+            Some(lane) => lines.push(format!(
+                "next: implement it in the editable files in {}, then `dfh run --lane {}`",
+                lane.path, lane.lane
+            )),
+            None => lines.push("next: implement it in the editable files, then `dfh run`".into()),
+        }
         lines.join("\n")
     }
 }

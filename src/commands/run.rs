@@ -20,10 +20,13 @@ pub struct RunArgs {
     /// Rerun the experiment that crashed or timed out, after applying the fix (once).
     #[arg(long)]
     retry: bool,
+    /// Run lane K's pending experiment in its worktree (.dfh/lanes/K) while other lanes run.
+    #[arg(long, value_name = "K", value_parser = crate::lanes::parse)]
+    lane: Option<u32>,
 }
 
 pub fn run(context: &Context, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let project = context.project()?;
+    let project = context.project_in(args.lane)?;
     let options = RunOptions {
         timeout: args.timeout,
         retry: args.retry,

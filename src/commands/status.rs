@@ -29,6 +29,9 @@ pub struct StatusView {
     pub counts: BTreeMap<String, usize>,
     pub last: Vec<LineView>,
     pub running: Option<u32>,
+    /// Experiments running in lanes now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lanes: Vec<LaneView>,
     pub next: NextStep,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise_floor: Option<crate::decide::noise::NoiseFloor>,
@@ -43,6 +46,14 @@ pub struct BestView {
     pub experiment: u32,
     pub value: f64,
     pub title: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LaneView {
+    pub lane: u32,
+    pub experiment: u32,
+    pub title: String,
+    pub started: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,7 +74,8 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
             line.line, line.reason
         ));
     }
-    if state.running.is_some() || crate::pipeline::record::pending(&project).is_some() {
+    let unsettled = state.running.is_some() || !state.lanes.is_empty();
+    if unsettled || crate::pipeline::record::pending(&project).is_some() {
         // Holding the lock proves the dfh that started the run is gone.
         if let Ok(_lock) = ProjectLock::acquire(&project.path(paths::LOCK), "dfh status") {
             notes.extend(recovery::complete_record(&project, &state)?);
@@ -173,6 +185,20 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
         counts,
         last,
         running: state.running.as_ref().map(|running| running.experiment),
+        lanes: state
+            .lanes
+            .iter()
+            .map(|(lane, running)| LaneView {
+                lane: *lane,
+                experiment: running.experiment,
+                title: state
+                    .experiments
+                    .get(&running.experiment)
+                    .map(|experiment| experiment.title.clone())
+                    .unwrap_or_default(),
+                started: running.at.clone(),
+            })
+            .collect(),
         next: next_step_for(state, config.distill.every),
         noise_floor: state.noise.clone(),
         calibration: crate::decide::calibration::report(
@@ -232,6 +258,12 @@ impl Render for StatusView {
                 line.status,
                 line.value.map(round).unwrap_or_else(|| "-".into()),
                 line.title
+            ));
+        }
+        for lane in &self.lanes {
+            lines.push(format!(
+                "lane {}: #{} {} running since {}",
+                lane.lane, lane.experiment, lane.title, lane.started
             ));
         }
         for number in &self.untaught {

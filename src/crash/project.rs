@@ -16,7 +16,7 @@ pub fn pattern_db(project: &Project) -> Result<PatternDb, PatternError> {
 pub fn diagnose_for(project: &Project, db: &PatternDb, log: &str, exit: &ExitInfo) -> Diagnosis {
     let run = &project.config.run;
     let files = ProjectFiles {
-        root: Some(project.root.clone()),
+        root: Some(project.work.clone()),
         files: run.editable.iter().chain(&run.readonly).cloned().collect(),
     };
     let knobs = crate::checks::knobs::editable_knob_hints(project);

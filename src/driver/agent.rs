@@ -103,10 +103,15 @@ pub fn run_step(
 ) -> Result<StepRun> {
     let dir = project.path(".dfh/agent");
     std::fs::create_dir_all(&dir).context("cannot create .dfh/agent")?;
-    let prompt_path: PathBuf = dir.join(format!("{experiment}.{step}.prompt.md"));
+    // Lanes plan at once: each lane's step files carry its number.
+    let lane = project
+        .lane
+        .map(|lane| format!(".lane{lane}"))
+        .unwrap_or_default();
+    let prompt_path: PathBuf = dir.join(format!("{experiment}.{step}{lane}.prompt.md"));
     std::fs::write(&prompt_path, prompt)
         .with_context(|| format!("cannot write {}", prompt_path.display()))?;
-    let log = format!(".dfh/agent/{experiment}.{step}.log");
+    let log = format!(".dfh/agent/{experiment}.{step}{lane}.log");
     let (launch, command) = match agent {
         AgentCommand::Preset(preset) => (
             Launch {
@@ -125,12 +130,15 @@ pub fn run_step(
     };
     let spec = RunSpec {
         command,
-        dir: project.root.clone(),
+        dir: project.work.clone(),
         env: vec![
             (crate::env::STEP.into(), step.into()),
             (crate::env::EXPERIMENT.into(), experiment.to_string()),
             (crate::env::PROMPT_FILE.into(), display(&prompt_path)),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::lanes::run_env(project))
+        .collect(),
         log: project.path(&log),
         timeout,
         grace: Duration::from_secs(5),

@@ -5,6 +5,7 @@
 //! the commands.
 
 pub mod agent;
+pub mod lanes;
 pub mod prompts;
 pub mod validate;
 
@@ -34,7 +35,7 @@ pub struct LoopOptions {
 }
 
 /// What the loop reports as it goes: one line per experiment for a human, JSONL with --json.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LoopEvent {
     Step {
@@ -81,7 +82,7 @@ pub struct TooManyRejections {
     pub last: String,
 }
 
-const STOP_FILE: &str = ".dfh/stop";
+pub(crate) const STOP_FILE: &str = ".dfh/stop";
 
 pub fn drive(
     project: &Project,
@@ -90,7 +91,11 @@ pub fn drive(
 ) -> Result<LoopSummary> {
     signals::install();
     let started = Instant::now();
-    let _ = std::fs::remove_file(project.path(STOP_FILE));
+    let lane = project.lane;
+    if lane.is_none() {
+        // Lanes leave the stop file for each other; `dfh loop --lanes` removes it once.
+        let _ = std::fs::remove_file(project.path(STOP_FILE));
+    }
     let mut experiments_run = std::collections::BTreeSet::new();
     let mut rejected_in_a_row = 0u32;
     let mut feedback: Option<String> = None;
@@ -114,6 +119,11 @@ pub fn drive(
         }
         let every = project.config.distill.every;
         if state.distill_open.is_some() || state.distill_due(every) {
+            if lane.is_some_and(|lane| lane > 1) {
+                // Lane 1 distills for all lanes; the others wait for the new strategy.
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
             tally(
                 distill_step(project, options, &state, emit)?,
                 &mut rejected_in_a_row,
@@ -121,11 +131,11 @@ pub fn drive(
             )?;
             continue;
         }
-        if state.experiments.is_empty() {
+        if state.experiments.is_empty() && lane.is_none() {
             baseline(project)?;
             continue;
         }
-        if let Some(crashed) = state.awaiting_retry() {
+        if let Some(crashed) = state.awaiting_retry_in(lane) {
             let number = crashed.number;
             let diagnosis = format!(
                 "{}\nfix: {}",
@@ -157,7 +167,7 @@ pub fn drive(
             }
             continue;
         }
-        if let Some(pending) = state.pending() {
+        if let Some(pending) = state.pending_in(lane) {
             let number = pending.number;
             if let Some(refusal) = feedback.take() {
                 // The last run of this experiment was refused by a check: the agent fixes it.
@@ -172,9 +182,7 @@ pub fn drive(
             continue;
         }
         let unlearned = state
-            .experiments
-            .values()
-            .next_back()
+            .latest_in(lane)
             .filter(|experiment| !experiment.imported && experiment.learning.is_none())
             .filter(|experiment| !matches!(experiment.phase, Phase::Pending | Phase::Running))
             .map(|experiment| experiment.number);
@@ -182,6 +190,11 @@ pub fn drive(
             asked_learning = Some(number);
             learn_step(project, options, &state, number, emit)?;
             continue;
+        }
+        if let (Some(lane), Some(best)) = (lane, state.best.as_ref()) {
+            // The plan is made on the current best.
+            let commit = best.commit.clone().unwrap_or_else(|| "HEAD".into());
+            crate::lanes::prepare(project, lane, &commit, best.experiment)?;
         }
         let number = state.next_number();
         let rejection = feedback
@@ -202,7 +215,9 @@ fn stop_reason(
     started: Instant,
 ) -> Option<String> {
     if project.path(STOP_FILE).exists() {
-        let _ = std::fs::remove_file(project.path(STOP_FILE));
+        if project.lane.is_none() {
+            let _ = std::fs::remove_file(project.path(STOP_FILE));
+        }
         return Some(format!(
             "{STOP_FILE} was found; resume with the same command"
         ));
@@ -367,8 +382,13 @@ fn agent_step(
 fn pending_problem(project: &Project) -> Result<Option<String>> {
     let _lock = crate::lock::ProjectLock::acquire(&project.path(paths::LOCK), "dfh loop")?;
     let (mut state, _) = project.load()?;
-    if state.pending().is_some() {
+    if state.pending_in(project.lane).is_some() {
         return Ok(None);
+    }
+    if let Some(lane) = project.lane {
+        return Ok(Some(format!(
+            "it planned nothing for lane {lane}: plan with `dfh plan` (run in the lane's worktree, or with --lane {lane}) before changing code"
+        )));
     }
     match planning::adopt_written_entry(project, &mut state) {
         Ok(Adoption::Adopted { .. }) => Ok(None),
@@ -402,7 +422,9 @@ fn run(
         Err(error) => match error.downcast_ref::<Refusal>() {
             Some(refusal) => {
                 let (state, _) = project.load()?;
-                let number = state.pending().map_or(0, |pending| pending.number);
+                let number = state
+                    .pending_in(project.lane)
+                    .map_or(0, |pending| pending.number);
                 emit(LoopEvent::Refused {
                     experiment: number,
                     reason: refusal.message.clone(),

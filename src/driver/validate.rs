@@ -52,11 +52,11 @@ fn read(root: &Path, path: &str) -> Option<Vec<u8>> {
 pub fn snapshot(project: &Project) -> Result<Snapshot> {
     let mut files = BTreeMap::new();
     for path in protected(project) {
-        let content = read(&project.root, &path);
+        let content = read(&project.work, &path);
         files.insert(path, content);
     }
     for change in project.git.status()? {
-        let content = read(&project.root, &change.path);
+        let content = read(&project.work, &change.path);
         files.insert(change.path, content);
     }
     Ok(Snapshot { files })
@@ -75,7 +75,7 @@ pub fn settle_step(project: &Project, before: &Snapshot) -> Result<StepChanges> 
     let editable = &project.config.run.editable;
     let mut changes = StepChanges::default();
     for path in candidates.into_keys() {
-        let now = read(&project.root, &path);
+        let now = read(&project.work, &path);
         let was = match before.files.get(&path) {
             Some(content) => content.clone(),
             // Clean before the step: its content then is HEAD's.
@@ -89,7 +89,7 @@ pub fn settle_step(project: &Project, before: &Snapshot) -> Result<StepChanges> 
         } else if path.starts_with("docs/") && !protected(project).contains(&path) {
             changes.notes.push(path);
         } else {
-            restore(&project.root, &path, was.as_deref())?;
+            restore(&project.work, &path, was.as_deref())?;
             changes.restored.push(path);
         }
     }

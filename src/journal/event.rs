@@ -109,6 +109,9 @@ pub struct Planned {
     /// 1-based line of the entry's heading in docs/hypotheses.md.
     #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub line: Option<usize>,
+    /// The lane that runs it (`dfh plan --lane k`); none for the project's own tree.
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
+    pub lane: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +147,9 @@ pub struct Started {
     /// The Slurm job running it; filled in from the `launched` event by the fold.
     #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
     pub job_id: Option<String>,
+    /// The lane it runs in (its worktree is `.dfh/lanes/k`); none for the project's own tree.
+    #[serde(default, skip_serializing_if = "super::snapshot::omit_none")]
+    pub lane: Option<u32>,
 }
 
 /// The training process of the run in progress started: enough to stop it after a crash of dfh.

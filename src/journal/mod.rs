@@ -196,6 +196,9 @@ impl Journal {
             .append(true)
             .open(&self.path)
             .map_err(write_error)?;
+        // Lanes append from several processes: one writer at a time, released on close.
+        // SAFETY: flock on a valid, owned file descriptor.
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
         let mut text = Vec::new();
         let length = file.metadata().map_err(write_error)?.len();
         if !ends_with_newline(&mut file).map_err(write_error)? {

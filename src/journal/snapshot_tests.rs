@@ -107,6 +107,7 @@ fn every_kind(experiments: u32) -> Vec<String> {
         child_pid: None,
         child_start: None,
         job_id: None,
+        lane: None,
     })));
     lines
 }

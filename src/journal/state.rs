@@ -118,6 +118,11 @@ impl Experiment {
         self.plan.as_ref().and_then(|plan| plan.prediction)
     }
 
+    /// The lane that runs it, when it was planned for one.
+    pub fn lane(&self) -> Option<u32> {
+        self.plan.as_ref().and_then(|plan| plan.lane)
+    }
+
     pub fn direction(&self) -> Option<&str> {
         self.plan
             .as_ref()
@@ -154,8 +159,11 @@ pub struct State {
     pub readonly_since: String,
     pub experiments: BTreeMap<u32, Experiment>,
     pub best: Option<Best>,
-    /// The run in progress according to the journal (a `started` with no `finished`).
+    /// The run in progress in the project's own tree (a `started` with no decision).
     pub running: Option<Started>,
+    /// Runs in progress in lanes, by lane.
+    #[serde(default)]
+    pub lanes: BTreeMap<u32, Started>,
     /// The latest noise floor measurement.
     pub noise: Option<crate::decide::noise::NoiseFloor>,
     /// The last experiment covered by the latest finished distillation (0: none yet).
@@ -247,10 +255,16 @@ impl State {
                         experiment.run_values.clear();
                     }
                 }
-                self.running = Some(started.clone());
+                match started.lane {
+                    Some(lane) => {
+                        self.lanes.insert(lane, started.clone());
+                    }
+                    None => self.running = Some(started.clone()),
+                }
             }
             Event::Launched(launched) => {
-                if let Some(running) = self.running.as_mut() {
+                let lanes = self.lanes.values_mut();
+                for running in self.running.iter_mut().chain(lanes) {
                     if running.experiment == launched.experiment {
                         if launched.child_pid.is_some() {
                             running.child_pid = launched.child_pid;
@@ -271,7 +285,7 @@ impl State {
                     .get(&finished.experiment)
                     .is_some_and(|experiment| experiment.phase == Phase::Running);
                 if !undecided {
-                    self.running = None;
+                    self.stop_running(finished.experiment);
                 }
                 if let (Some(experiment), Some(value), Some(0)) = (
                     self.experiments.get_mut(&finished.experiment),
@@ -301,7 +315,7 @@ impl State {
             }
             Event::Decided(decided) => self.decide(decided),
             Event::Interrupted(interrupted) => {
-                self.running = None;
+                self.stop_running(interrupted.experiment);
                 let running = self
                     .experiments
                     .get_mut(&interrupted.experiment)
@@ -335,8 +349,22 @@ impl State {
         }
     }
 
+    /// Ends the run of `experiment` in progress, in the project's tree or in a lane.
+    fn stop_running(&mut self, experiment: u32) {
+        let in_lane = self
+            .lanes
+            .values()
+            .any(|running| running.experiment == experiment);
+        if in_lane {
+            self.lanes
+                .retain(|_, running| running.experiment != experiment);
+        } else {
+            self.running = None;
+        }
+    }
+
     fn decide(&mut self, decided: &Decided) {
-        self.running = None;
+        self.stop_running(decided.experiment);
         let Some(experiment) = self.experiments.get_mut(&decided.experiment) else {
             return;
         };
@@ -379,20 +407,42 @@ impl State {
             .map_or(1, |last| last + 1)
     }
 
-    /// The experiment waiting to run, if any: planned, or crashed once and awaiting a retry.
+    /// The experiment waiting to run in the project's own tree, if any.
     pub fn pending(&self) -> Option<&Experiment> {
+        self.pending_in(None)
+    }
+
+    /// The experiment of the project's own tree that crashed once and may be retried.
+    pub fn awaiting_retry(&self) -> Option<&Experiment> {
+        self.awaiting_retry_in(None)
+    }
+
+    /// The latest experiment planned for `lane` (none: the project's own tree).
+    pub fn latest_in(&self, lane: Option<u32>) -> Option<&Experiment> {
         self.experiments
             .values()
-            .next_back()
+            .rev()
+            .find(|experiment| experiment.lane() == lane)
+    }
+
+    /// The experiment waiting to run in `lane`, if any: planned, or running.
+    pub fn pending_in(&self, lane: Option<u32>) -> Option<&Experiment> {
+        self.latest_in(lane)
             .filter(|experiment| matches!(experiment.phase, Phase::Pending | Phase::Running))
     }
 
-    /// The latest experiment when it crashed once and may be retried.
-    pub fn awaiting_retry(&self) -> Option<&Experiment> {
-        self.experiments
-            .values()
-            .next_back()
+    /// The latest experiment of `lane` when it crashed once and may be retried.
+    pub fn awaiting_retry_in(&self, lane: Option<u32>) -> Option<&Experiment> {
+        self.latest_in(lane)
             .filter(|experiment| experiment.awaiting_retry())
+    }
+
+    /// The kept experiment whose commit is `commit`: what a lane's experiment started from.
+    pub fn kept_at(&self, commit: &str) -> Option<&Experiment> {
+        self.experiments.values().rev().find(|experiment| {
+            experiment.outcome() == Some(Outcome::Keep)
+                && experiment.commit.as_deref() == Some(commit)
+        })
     }
 
     /// Experiments that ran to a decision (imported rows included).

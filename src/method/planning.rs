@@ -31,6 +31,9 @@ pub struct Planned {
     pub prediction: Option<f64>,
     pub abandoned: Option<u32>,
     pub warnings: Vec<String>,
+    /// In a lane: its worktree, where the change is made and run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lane: Option<crate::lanes::Prepared>,
 }
 
 /// The context that validation needs: what exists on disk and in the journal.
@@ -105,13 +108,28 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         "dfh was stopped before the run finished",
     )?;
     crate::distill::refuse_if_due(&state, project.config.distill.every, "dfh plan")?;
-    if let Some(pending) = state.pending() {
+    let lane = project.lane;
+    let flag = lane
+        .map(|lane| format!(" --lane {lane}"))
+        .unwrap_or_default();
+    if let Some(pending) = state.pending_in(lane) {
         return Err(Refusal::new(format!(
-            "experiment {} ({}) is already planned and has not run; run it with `dfh run` first. One pending hypothesis at a time",
-            pending.number, pending.title
+            "experiment {} ({}) is already planned and has not run; run it with `dfh run{flag}` first. One pending hypothesis at a time{}",
+            pending.number,
+            pending.title,
+            if lane.is_some() { " per lane" } else { "" }
         ))
         .into());
     }
+    let best = match (lane, state.best.as_ref()) {
+        (Some(_), None) => {
+            return Err(Refusal::new(
+                "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` without --lane, then `dfh run`), or let `dfh loop --lanes K` run it",
+            )
+            .into())
+        }
+        (_, best) => best.cloned(),
+    };
     let number = state.next_number();
     let text = read_hypotheses(project)?;
     if let Some(written) = hypothesis::parse(&text)
@@ -158,7 +176,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         .map(ToString::to_string)
         .collect();
     let mut abandoned = None;
-    if let Some(crashed) = state.awaiting_retry() {
+    if let Some(crashed) = state.awaiting_retry_in(lane) {
         let crashed_number = crashed.number;
         project
             .git
@@ -175,10 +193,23 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         })])?;
         abandoned = Some(crashed_number);
     }
+    let prepared = match (lane, best) {
+        (Some(lane), Some(best)) => {
+            let commit = best.commit.clone().unwrap_or_else(|| "HEAD".into());
+            let prepared = crate::lanes::prepare(project, lane, &commit, best.experiment)?;
+            if let Some(kept_back) = &prepared.kept_back {
+                warnings.push(format!("lane {lane}: {kept_back}"));
+            }
+            Some(prepared)
+        }
+        _ => None,
+    };
     write_hypotheses(project, &updated)?;
-    project
-        .journal
-        .append(&[planned_event(number, &new_entry, prediction, line)])?;
+    let mut event = planned_event(number, &new_entry, prediction, line);
+    if let Event::Planned(planned) = &mut event {
+        planned.lane = lane;
+    }
+    project.journal.append(&[event])?;
     Ok(Planned {
         experiment: number,
         title: request.title.clone(),
@@ -186,6 +217,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         prediction,
         abandoned,
         warnings,
+        lane: prepared,
     })
 }
 
@@ -202,6 +234,7 @@ fn planned_event(number: u32, entry: &NewEntry, prediction: Option<f64>, line: u
         again: entry.again.clone(),
         prediction,
         line: Some(line),
+        lane: None,
     })
 }
 
@@ -269,6 +302,12 @@ pub fn adopt_written_entry(project: &Project, state: &mut State) -> Result<Adopt
 /// The refusal for a run without a hypothesis: the template, filled with the next number.
 pub fn no_hypothesis(project: &Project, state: &State) -> Refusal {
     let number = state.next_number();
+    if let Some(lane) = project.lane {
+        return Refusal::new(format!(
+            "no pending hypothesis in lane {lane}. Plan before you perturb: run `dfh plan --lane {lane} --title T --hypothesis H --expected E --inspired-by REF` (it moves the lane's worktree to the best), change the editable files in {}, then run `dfh run --lane {lane}` again",
+            project.work.display()
+        ));
+    }
     Refusal::new(format!(
         "no pending hypothesis for experiment {number}. Plan before you perturb: run `dfh plan --title T --hypothesis H --expected E --inspired-by REF`, or append this entry to docs/hypotheses.md and fill it in:\n\n{}\nThen change the editable files and run `dfh run` again.",
         hypothesis::template(number, &project.config.metric.name)

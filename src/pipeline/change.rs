@@ -40,7 +40,7 @@ pub fn analyze(project: &Project, parent: &str) -> Result<Change> {
         if !file.ends_with(".py") {
             continue;
         }
-        let current = std::fs::read_to_string(project.path(&file)).unwrap_or_default();
+        let current = std::fs::read_to_string(project.work_path(&file)).unwrap_or_default();
         for region in python::regions_touched(&current, &lines) {
             change.regions.push(if several {
                 format!("{file}:{region}")

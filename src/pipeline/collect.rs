@@ -52,7 +52,7 @@ pub fn write_metrics(project: &Project, state: &State, facts: &RunFacts<'_>) -> 
     let tensorboard = &project.config.diagnostics.tensorboard;
     if !tensorboard.is_empty() {
         import_tensorboard(
-            &project.path(tensorboard),
+            &project.work_path(tensorboard),
             facts.started,
             &mut events,
             &mut warnings,

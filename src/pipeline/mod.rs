@@ -91,6 +91,9 @@ struct Target {
     again: Option<String>,
     branch: String,
     parent: String,
+    /// In a lane: the kept experiment the change was made on, and its value as the decision
+    /// compares against it.
+    started_from: Option<(u32, crate::decide::Reference)>,
 }
 
 /// Runs the pending experiment through the whole pipeline.
@@ -99,12 +102,29 @@ pub fn run_experiment(
     options: &RunOptions,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunOutcome> {
-    let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh run")?;
+    let label = match project.lane {
+        Some(lane) => format!("dfh run --lane {lane}"),
+        None => "dfh run".to_string(),
+    };
+    if let Some(lane) = project.lane {
+        std::fs::create_dir_all(project.path(crate::lanes::DIR))
+            .with_context(|| format!("cannot create {}", crate::lanes::DIR))?;
+        if !project.work.join(".git").exists() {
+            return Err(Refusal::new(format!(
+                "lane {lane} has no worktree yet ({}); plan its first experiment with `dfh plan --lane {lane} ...`, which creates it at the current best",
+                project.work.display()
+            ))
+            .into());
+        }
+    }
+    // A lane holds its own lock for the whole run and the project's only for moments.
+    let _lock = ProjectLock::hold(&project.run_lock_path(), &label)?;
+    let brief = shared_lock(project, &label)?;
     // Python's start-up overlaps preflight's git calls; the result is read at step 2.
     let syntax =
-        crate::checks::syntax::SyntaxCheck::start(&project.root, &project.config.run.editable);
+        crate::checks::syntax::SyntaxCheck::start(&project.work, &project.config.run.editable);
     let (mut state, _) = project.load()?;
-    recovery::settle(
+    recovery::settle_own(
         project,
         &mut state,
         "dfh was stopped before the run finished",
@@ -123,6 +143,8 @@ pub fn run_experiment(
         reject(project, &target, "tried-before", &refusal)?;
         return Err(refusal.into());
     }
+    // Checks and training run without the project lock: other lanes record meanwhile.
+    drop(brief);
 
     pause_point("checks");
     let checks = crate::checks::pre_train_with(project, syntax);
@@ -146,7 +168,10 @@ pub fn run_experiment(
             &target.parent,
             &project.config.run.editable,
             &message,
-            &project.path(paths::SCRATCH_INDEX),
+            &match project.lane {
+                Some(lane) => crate::lanes::scratch_index(&project.root, lane),
+                None => project.path(paths::SCRATCH_INDEX),
+            },
         )
         .context("cannot commit the experiment")?;
     pause_point("execute");
@@ -172,8 +197,17 @@ pub fn run_experiment(
     next_index += 1;
 
     pause_point("decide");
+    // Other lanes may have decided meanwhile: a lane decides and records against the journal
+    // as it is now, under the project lock.
+    let brief = shared_lock(project, &label)?;
+    if brief.is_some() {
+        state = project.load()?.0;
+    }
     let metric_config = &project.config.metric;
-    let reference = state.reference();
+    let reference = match &target.started_from {
+        Some((_, reference)) => Some(reference.clone()),
+        None => state.reference(),
+    };
     let best = reference.as_ref().map(|reference| reference.mean);
     let first = records[0].result();
     let mut decision = decide::decide_with_noise(metric_config, reference.as_ref(), &first, None);
@@ -250,6 +284,9 @@ pub fn run_experiment(
             }
         }
     }
+    if let Some((from, _)) = &target.started_from {
+        superseded(project, &state, *from, value, &mut decision);
+    }
     let record = &records[0];
     let (log, report, scan, memory_gb) =
         (&record.log, &record.report, &record.scan, record.memory_gb);
@@ -284,6 +321,9 @@ pub fn run_experiment(
         }
     };
     apply_to_git(project, &target, &commit, &decision, abandoned)?;
+    if project.lane.is_some() && decision.outcome == Outcome::Keep {
+        warnings.extend(promote(project, &state, &commit)?);
+    }
 
     pause_point("record");
     record::begin(
@@ -350,7 +390,8 @@ pub fn run_experiment(
         )?);
     }
 
-    let next = next_step(&decision, target.number, target.attempt, abandoned);
+    drop(brief);
+    let next = next_step(project, &decision, target.number, target.attempt, abandoned);
     Ok(RunOutcome {
         experiment: target.number,
         attempt: target.attempt,
@@ -433,7 +474,9 @@ fn preflight(
     if !options.retry {
         crate::distill::refuse_if_due(state, project.config.distill.every, "dfh run")?;
     }
-    if !options.retry && state.awaiting_retry().is_none() && state.pending().is_none() {
+    let lane = project.lane;
+    let adopt = lane.is_none() && !options.retry;
+    if adopt && state.awaiting_retry().is_none() && state.pending().is_none() {
         if let Adoption::Adopted {
             warnings: adopted, ..
         } = planning::adopt_written_entry(project, state)?
@@ -442,6 +485,13 @@ fn preflight(
         }
     }
     let experiment = choose_experiment(project, state, options)?;
+    let started_from = match lane {
+        Some(lane) => {
+            crate::lanes::gpus(project, lane)?;
+            Some(lane_start(state, lane, &parent)?)
+        }
+        None => None,
+    };
     let target = Target {
         number: experiment.number,
         attempt: experiment.attempts + 1,
@@ -450,6 +500,7 @@ fn preflight(
         again: experiment.plan.as_ref().and_then(|plan| plan.again.clone()),
         branch,
         parent,
+        started_from,
     };
     let refusal = match preflight::check_readonly(project, state) {
         Err(refusal) => Some(refusal),
@@ -467,12 +518,16 @@ fn choose_experiment<'a>(
     state: &'a State,
     options: &RunOptions,
 ) -> Result<&'a Experiment> {
-    if let Some(crashed) = state.awaiting_retry() {
+    let lane = project.lane;
+    let flag = lane
+        .map(|lane| format!(" --lane {lane}"))
+        .unwrap_or_default();
+    if let Some(crashed) = state.awaiting_retry_in(lane) {
         if options.retry {
             return Ok(crashed);
         }
         return Err(Refusal::new(format!(
-            "experiment {} ({}) failed: {}. Apply the fix and run `dfh run --retry` (one retry), or plan a different idea with `dfh plan`, which abandons #{}",
+            "experiment {} ({}) failed: {}. Apply the fix and run `dfh run{flag} --retry` (one retry), or plan a different idea with `dfh plan{flag}`, which abandons #{}",
             crashed.number,
             crashed.title,
             crashed.fix.as_deref().or(crashed.reason.as_deref()).unwrap_or("see its log"),
@@ -481,14 +536,123 @@ fn choose_experiment<'a>(
         .into());
     }
     if options.retry {
-        return Err(Refusal::new(
-            "nothing to retry: --retry reruns an experiment that crashed or timed out once. Run `dfh run` for the pending hypothesis",
-        )
+        return Err(Refusal::new(format!(
+            "nothing to retry: --retry reruns an experiment that crashed or timed out once. Run `dfh run{flag}` for the pending hypothesis"
+        ))
         .into());
     }
     state
-        .pending()
+        .pending_in(lane)
         .ok_or_else(|| planning::no_hypothesis(project, state).into())
+}
+
+/// In a lane, the project lock for a moment; the project's own run holds it throughout.
+fn shared_lock(project: &Project, label: &str) -> Result<Option<ProjectLock>> {
+    Ok(match project.lane {
+        Some(_) => Some(ProjectLock::acquire(&project.path(paths::LOCK), label)?),
+        None => None,
+    })
+}
+
+/// The kept experiment a lane's change was made on (its worktree's commit), as the reference
+/// its result is judged against.
+fn lane_start(state: &State, lane: u32, parent: &str) -> Result<(u32, crate::decide::Reference)> {
+    let Some(best) = state.best.as_ref() else {
+        return Err(Refusal::new(
+            "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` then `dfh run`, or `dfh loop`, which runs it before the lanes)",
+        )
+        .into());
+    };
+    let Some(from) = state.kept_at(parent) else {
+        return Err(Refusal::new(format!(
+            "lane {lane}'s worktree is on {}, which is not a kept experiment; `dfh plan --lane {lane} ...` moves it to the best (#{}), carrying its edits along",
+            parent.chars().take(7).collect::<String>(),
+            best.experiment
+        ))
+        .into());
+    };
+    let runs = from.run_values.len().max(1);
+    let mean = if from.number == best.experiment {
+        best.value
+    } else {
+        from.value.unwrap_or(best.value)
+    };
+    Ok((from.number, crate::decide::Reference { mean, runs }))
+}
+
+/// A lane's winner is judged against the best it started from; when another lane found a
+/// better best meanwhile, it is not kept (the best line holds one commit at a time) and the
+/// reason says so, with its gain, so the idea can be tried again on the new best.
+fn superseded(
+    project: &Project,
+    state: &State,
+    from: u32,
+    value: Option<f64>,
+    decision: &mut Decision,
+) {
+    let (Some(best), Some(value)) = (state.best.as_ref(), value) else {
+        return;
+    };
+    if decision.outcome != Outcome::Keep || best.experiment == from {
+        return;
+    }
+    let goal = project.config.metric.goal;
+    if goal.better(value, best.value) {
+        decision.reason = format!(
+            "{}; also better than #{} ({}), kept by another lane while this one ran, so it is the new best (#{}'s change is not in it)",
+            decision.reason,
+            best.experiment,
+            decide::round(best.value),
+            best.experiment
+        );
+        return;
+    }
+    *decision = Decision {
+        outcome: Outcome::Discard,
+        reason: format!(
+            "superseded: better than #{from}, which it started from ({}), but #{} reached {} in another lane meanwhile; not kept. Try the change again on the new best",
+            decision.reason,
+            best.experiment,
+            decide::round(best.value)
+        ),
+    };
+}
+
+/// A lane's keep becomes the project's best: the project's branch moves to the experiment's
+/// commit and its editable files follow, unless someone edited them there (then a warning).
+fn promote(project: &Project, state: &State, commit: &str) -> Result<Vec<String>> {
+    let main = crate::vcs::Git::new(project.root.clone());
+    let Some(branch) = main.current_branch()? else {
+        return Ok(vec![format!(
+            "the project's HEAD is detached, so its branch was not moved to the new best; the best is at {commit}"
+        )]);
+    };
+    let editable = &project.config.run.editable;
+    let edited: Vec<String> = main
+        .status()?
+        .into_iter()
+        .filter(|change| editable.contains(&change.path))
+        .map(|change| change.path)
+        .collect();
+    if !edited.is_empty() {
+        return Ok(vec![format!(
+            "{} in the project's own tree has uncommitted edits, so {branch} was not moved to the new best ({}); commit or restore them, then `git reset --keep {commit}`",
+            edited.join(", "),
+            commit.chars().take(7).collect::<String>()
+        )]);
+    }
+    let expected = main.resolve(&format!("refs/heads/{branch}"))?;
+    let previous_best = state.best.as_ref().and_then(|best| best.commit.clone());
+    if expected.is_some() && expected != previous_best {
+        return Ok(vec![format!(
+            "{branch} has moved away from the previous best, so it was not moved to the new best; the best is at {commit} (refs/dfh/exp)"
+        )]);
+    }
+    let reference = format!("refs/heads/{branch}");
+    main.update_refs(&[(&reference, commit, expected.as_deref())])
+        .context("cannot move the project's branch to the new best")?;
+    main.restore_paths(commit, editable)?;
+    Ok(Vec::new())
 }
 
 fn reject(project: &Project, target: &Target, stage: &str, refusal: &Refusal) -> Result<()> {
@@ -529,7 +693,7 @@ fn move_refs(project: &Project, state: &State, target: &Target, commit: &str) ->
 fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::Path) -> RunSpec {
     RunSpec {
         command: project.config.run.command.clone(),
-        dir: project.root.clone(),
+        dir: project.work.clone(),
         env: vec![
             (crate::env::EXPERIMENT.into(), target.number.to_string()),
             (
@@ -538,7 +702,10 @@ fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::P
             ),
             (crate::env::EVENTS.into(), events.display().to_string()),
             (crate::env::SEED.into(), "1".into()),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::lanes::run_env(project))
+        .collect(),
         log: project.path(log),
         timeout: project.config.timeout(),
         grace: Duration::from_secs(5),
@@ -638,16 +805,26 @@ fn apply_to_git(
     Ok(())
 }
 
-fn next_step(decision: &Decision, number: u32, attempt: u32, abandoned: bool) -> String {
+fn next_step(
+    project: &Project,
+    decision: &Decision,
+    number: u32,
+    attempt: u32,
+    abandoned: bool,
+) -> String {
+    let flag = project
+        .lane
+        .map(|lane| format!(" --lane {lane}"))
+        .unwrap_or_default();
     match decision.outcome {
         Outcome::Keep | Outcome::Discard => format!(
-            "record what you learned: `dfh learn {number} \"...\"`, then plan the next experiment with `dfh plan`"
+            "record what you learned: `dfh learn {number} \"...\"`, then plan the next experiment with `dfh plan{flag}`"
         ),
         _ if abandoned => format!(
-            "experiment {number} failed twice and is abandoned; the editable files are back at the last kept commit. Move on to a different idea: `dfh learn {number} \"...\"`, then `dfh plan`"
+            "experiment {number} failed twice and is abandoned; the editable files are back at the last kept commit. Move on to a different idea: `dfh learn {number} \"...\"`, then `dfh plan{flag}`"
         ),
         _ => format!(
-            "apply the one fix above and run `dfh run --retry` (attempt {} of 2), or plan a different idea with `dfh plan`",
+            "apply the one fix above and run `dfh run{flag} --retry` (attempt {} of 2), or plan a different idea with `dfh plan{flag}`",
             attempt + 1
         ),
     }

@@ -25,7 +25,7 @@ pub fn measure(
     count: u32,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<NoiseOutcome> {
-    let _lock = ProjectLock::acquire(&project.path(paths::LOCK), "dfh noise")?;
+    let _lock = ProjectLock::hold(&project.path(paths::LOCK), "dfh noise")?;
     let (mut state, _) = project.load()?;
     super::recovery::settle(
         project,

@@ -92,7 +92,7 @@ pub fn hash_files(root: &Path, files: &[String]) -> BTreeMap<String, String> {
 
 /// Refuses when a read-only file differs from the hash recorded at init or last acceptance.
 pub fn check_readonly(project: &Project, state: &State) -> Result<(), Refusal> {
-    let current = hash_files(&project.root, &project.config.run.readonly);
+    let current = hash_files(&project.work, &project.config.run.readonly);
     for (file, hash) in &current {
         match state.readonly_hashes.get(file) {
             Some(recorded) if recorded == hash => {}

@@ -24,13 +24,54 @@ pub struct Settled {
     pub branch_restored: bool,
 }
 
-/// Settles `state.running` when its harness is gone. The caller holds the project lock, so
-/// the dfh that wrote `started` cannot still be running.
+/// Settles the runs whose harness is gone. The caller holds the project lock, so the dfh that
+/// wrote a `started` in the project's own tree cannot still be running; a lane's run is settled
+/// only when its lane lock is free (its dfh is gone), and runs on otherwise.
 pub fn settle(project: &Project, state: &mut State, reason: &str) -> Result<Option<Settled>> {
+    settle_runs(project, state, reason, None)
+}
+
+/// As `settle`, for a caller that also holds its lane's lock: that lane's run is its own
+/// predecessor's and is settled too.
+pub fn settle_own(project: &Project, state: &mut State, reason: &str) -> Result<Option<Settled>> {
+    settle_runs(project, state, reason, project.lane)
+}
+
+fn settle_runs(
+    project: &Project,
+    state: &mut State,
+    reason: &str,
+    own_lane: Option<u32>,
+) -> Result<Option<Settled>> {
     complete_record(project, state)?;
-    let Some(started) = state.running.clone() else {
-        return Ok(None);
-    };
+    let mut settled = None;
+    if let Some(started) = state.running.clone() {
+        settled = Some(settle_one(project, state, &started, reason)?);
+    }
+    for (lane, started) in state.lanes.clone() {
+        let _held = if own_lane == Some(lane) {
+            None
+        } else {
+            let lock = crate::lanes::lock_path(&project.root, lane);
+            match crate::lock::ProjectLock::try_take(&lock) {
+                Some(held) => Some(held),
+                // Its dfh is alive and running it.
+                None => continue,
+            }
+        };
+        let one = settle_one(project, state, &started, reason)?;
+        settled.get_or_insert(one);
+    }
+    Ok(settled)
+}
+
+fn settle_one(
+    project: &Project,
+    state: &mut State,
+    started: &Started,
+    reason: &str,
+) -> Result<Settled> {
+    let started = started.clone();
     let killed_pid = stop_child(&started);
     let branch_restored = restore_branch(project, &started)?;
     let event = Event::Interrupted(Interrupted {
@@ -41,11 +82,11 @@ pub fn settle(project: &Project, state: &mut State, reason: &str) -> Result<Opti
     });
     project.journal.append(std::slice::from_ref(&event))?;
     state.apply(&event);
-    Ok(Some(Settled {
+    Ok(Settled {
         experiment: started.experiment,
         killed_pid,
         branch_restored,
-    }))
+    })
 }
 
 fn stop_child(started: &Started) -> Option<u32> {
@@ -73,9 +114,12 @@ pub fn restore_branch(project: &Project, started: &Started) -> Result<bool> {
     project
         .git
         .update_refs(&[(&reference, &started.parent, Some(&started.commit))])?;
-    project
-        .git
-        .reset_index_paths(&project.config.run.editable)?;
+    // The index to reset is the tree's that ran it: the project's or its lane's worktree.
+    let work = match started.lane {
+        Some(lane) => crate::lanes::dir(&project.root, lane),
+        None => project.root.clone(),
+    };
+    crate::vcs::Git::new(work).reset_index_paths(&project.config.run.editable)?;
     Ok(true)
 }
 

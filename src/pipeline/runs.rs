@@ -101,13 +101,14 @@ pub fn run_once_after(
         child_pid: None,
         child_start: None,
         job_id: None,
+        lane: project.lane,
     })])?;
     super::pause_point("started");
     after_started()?;
     super::pause_point("launch");
     let spec = RunSpec {
         command: project.config.run.command.clone(),
-        dir: project.root.clone(),
+        dir: project.work.clone(),
         env: vec![
             (crate::env::EXPERIMENT.into(), plan.experiment.to_string()),
             (
@@ -116,7 +117,10 @@ pub fn run_once_after(
             ),
             (crate::env::EVENTS.into(), events.display().to_string()),
             (crate::env::SEED.into(), seed.to_string()),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::lanes::run_env(project))
+        .collect(),
         log: project.path(&log),
         timeout: plan.timeout.unwrap_or_else(|| project.config.timeout()),
         grace: Duration::from_secs(5),

@@ -16,6 +16,7 @@ mod faults_io;
 mod guard;
 mod import;
 mod init;
+mod lanes;
 mod mcp;
 mod messages;
 mod plan;

@@ -402,3 +402,109 @@ fn a_job_left_by_a_killed_dfh_is_cancelled_by_the_next_command() {
     assert!(wait_for(5.0, || !alive(pid)), "process {pid} survived");
     assert_eq!(env.head(), before);
 }
+
+#[test]
+fn two_lanes_run_through_slurm_at_once() {
+    let Some((_cluster, _node)) = cluster() else {
+        return;
+    };
+    let env = slurm_project("");
+    let outside = env.root.parent().unwrap().to_path_buf();
+    // Each job appends its start and end times (and its job id) to a file outside the project.
+    env.write(
+        "train.py",
+        &format!(
+            r#"import os, time
+LR = 0.1
+SLEEP = 0
+start = time.time()
+time.sleep(SLEEP)
+with open({times:?}, "a") as handle:
+    handle.write(f"{{os.environ.get('SLURM_JOB_ID')}} {{os.environ.get('DFH_LANE')}} {{start}} {{time.time()}}\n")
+print(f"val_bpb: {{1.0 - LR:.6f}}")
+"#,
+            times = outside.join("times").display().to_string()
+        ),
+    );
+    env.plan("baseline");
+    env.dfh_ok(&["run"]);
+    for (lane, lr) in [(1, "0.2"), (2, "0.15")] {
+        let planned = env.dfh(&[
+            "plan",
+            "--lane",
+            &lane.to_string(),
+            "--title",
+            &format!("lane {lane}"),
+            "--hypothesis",
+            "A change that tests one idea.",
+            "--expected",
+            "val_bpb ~0.85",
+            "--inspired-by",
+            "docs/strategy.md",
+        ]);
+        assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+        let path = format!(".dfh/lanes/{lane}/train.py");
+        let text = env
+            .read(&path)
+            .replace("LR = 0.1", &format!("LR = {lr}"))
+            .replace("SLEEP = 0", "SLEEP = 4");
+        env.write(&path, &text);
+    }
+    let spawn = |lane: &str| {
+        env.command(&["--json", "run", "--lane", lane])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (one, two) = (spawn("1"), spawn("2"));
+    let mut statuses = Vec::new();
+    for child in [one, two] {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let value: Value = serde_json::from_str(&stdout).unwrap();
+        statuses.push(value["status"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(
+        statuses,
+        ["keep", "discard"],
+        "lane 2 is superseded by lane 1's 0.8"
+    );
+
+    // Two jobs, one per lane, whose trainings overlapped in time.
+    let times = std::fs::read_to_string(outside.join("times")).unwrap();
+    let jobs: Vec<(String, String, f64, f64)> = times
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(' ').collect();
+            (
+                cells[0].to_string(),
+                cells[1].to_string(),
+                cells[2].parse().unwrap(),
+                cells[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(jobs.len(), 2, "{times}");
+    assert_ne!(jobs[0].0, jobs[1].0, "one job per lane: {times}");
+    let mut lanes: Vec<&str> = jobs.iter().map(|job| job.1.as_str()).collect();
+    lanes.sort();
+    assert_eq!(lanes, ["1", "2"], "{times}");
+    let overlap = jobs[0].3.min(jobs[1].3) - jobs[0].2.max(jobs[1].2);
+    assert!(
+        overlap > 2.0,
+        "the two lanes' jobs did not run at once: {times}"
+    );
+    let finished = events(&env, "finished");
+    assert!(finished
+        .iter()
+        .filter(|event| event["experiment"] != 1)
+        .all(|event| event["job_id"].is_string()));
+}
