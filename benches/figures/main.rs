@@ -295,7 +295,7 @@ fn slurm_section() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut kept = String::new();
-    for heading in ["## Slurm", "## Research rigor", "## Log scan"] {
+    for heading in ["## Slurm", "## Lanes", "## Research rigor", "## Log scan"] {
         let Some(start) = text.find(heading) else {
             continue;
         };
