@@ -174,7 +174,7 @@ fn measure(
         .expect("dfh.toml")
         .replace("repeats = 3 ", "repeats = 1 ")
         .replace("confirm = true ", "confirm = false")
-        .replace("every = 10", "every = 0")
+        .replace("every = 10", "every = 1000")
         .replace("kind = \"local\"", &format!("kind = \"{kind}\""));
     std::fs::write(dir.join("dfh.toml"), config).expect("dfh.toml");
     // The baseline, not timed.
@@ -235,7 +235,7 @@ fn render(
         "## Lanes\n\nExperiments per hour of `dfh loop` (one lane, the project's own tree) against `dfh loop --lanes 2`, \
          {experiments} experiments after an untimed baseline, a CPU-bound pure-Python training script of about 5 s on one \
          idle core ({iterations} iterations), a scripted agent (python3: `dfh plan`, change LR, `dfh learn`), release \
-         build, one run per noise-free decision (repeats = 1, confirm = false, no distillation), 2 shared cores, \
+         build, one run per noise-free decision (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, \
          {}.\n\n| executor | lanes | experiments | wall | experiments/hour | vs one lane | target |\n|---|---:|---:|---:|---:|---:|---:|\n",
         humantime::format_rfc3339_seconds(std::time::SystemTime::now())
     );

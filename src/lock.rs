@@ -48,7 +48,7 @@ impl ProjectLock {
         }
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
-        let _ = write!(file, "{} dfh (settling)", std::process::id());
+        let _ = file.write_all(record("dfh (settling)", true).as_bytes());
         Some(Self { _file: file })
     }
 
@@ -67,14 +67,16 @@ impl ProjectLock {
             text.clear();
             let _ = file.seek(SeekFrom::Start(0));
             let _ = file.read_to_string(&mut text);
-            let brief_holder = text.trim().is_empty() || text.ends_with(BRIEF_MARK);
-            if !brief_holder || Instant::now() >= deadline {
+            // Only a whole record of a run's hold refuses at once: an empty or half-written
+            // one is a holder still writing it.
+            let run_holder = text.ends_with(RUN_MARK);
+            if run_holder || Instant::now() >= deadline {
                 break false;
             }
             std::thread::sleep(Duration::from_millis(5));
         };
         if !locked {
-            let text = text.trim_end_matches(BRIEF_MARK);
+            let text = text.split('\t').next().unwrap_or_default();
             let (holder, command) = text.trim().split_once(' ').unwrap_or((text.trim(), "?"));
             return Err(LockError::Held {
                 holder: if holder.is_empty() {
@@ -87,9 +89,8 @@ impl ProjectLock {
         }
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
-        let mark = if brief { BRIEF_MARK } else { "" };
-        let _ = write!(file, "{} {command}{mark}", std::process::id());
-        let _ = file.flush();
+        // One write, so a reader never sees half a record.
+        let _ = file.write_all(record(command, brief).as_bytes());
         Ok(Self { _file: file })
     }
 }
@@ -97,8 +98,14 @@ impl ProjectLock {
 /// How long a dfh waits for another that holds the lock briefly.
 const WAIT_FOR_BRIEF: Duration = Duration::from_secs(60);
 
-/// Written after the holder's command while it holds the lock briefly.
-const BRIEF_MARK: &str = "\t(brief)";
+/// Ends the record of a holder that holds the lock for a whole run.
+const RUN_MARK: &str = "\trun\n";
+
+/// What the holder writes into the lock file: its pid, its command and how long it holds it.
+fn record(command: &str, brief: bool) -> String {
+    let kind = if brief { "brief" } else { "run" };
+    format!("{} {command}\t{kind}\n", std::process::id())
+}
 
 fn open(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()

@@ -73,6 +73,74 @@ pub fn append(path: &Path, metric: &str, rows: &[Row<'_>]) -> std::io::Result<()
     written
 }
 
+/// Adds a row in experiment order: appended, unless rows of later experiments are already
+/// there (a lane that finished first), in which case it goes before them and the file is
+/// replaced whole through a temporary file.
+pub fn insert(path: &Path, metric: &str, row: &Row<'_>) -> std::io::Result<()> {
+    if last_experiment(path).is_none_or(|last| last <= row.experiment) {
+        return append(path, metric, std::slice::from_ref(row));
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return append(path, metric, std::slice::from_ref(row))
+        }
+        Err(error) => return Err(error),
+    };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut at = lines.len();
+    while at > 1 {
+        let experiment = lines[at - 1]
+            .trim_end()
+            .split('\t')
+            .nth(5)
+            .and_then(|cell| cell.parse::<u32>().ok());
+        match experiment {
+            Some(experiment) if experiment > row.experiment => at -= 1,
+            _ => break,
+        }
+    }
+    if at == lines.len() {
+        return append(path, metric, std::slice::from_ref(row));
+    }
+    let mut updated = lines[..at].concat();
+    updated.push_str(&render(row));
+    updated.push_str(&lines[at..].concat());
+    if !updated.ends_with('\n') {
+        updated.push('\n');
+    }
+    let temporary = path.with_extension("tsv.dfh-new");
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        crate::env::write_all(&mut file, &temporary, updated.as_bytes())?;
+        file.sync_data()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
+}
+
+/// The experiment of the last row, read from the file's last 4 KiB.
+fn last_experiment(path: &Path) -> Option<u32> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let length = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(length.saturating_sub(4096)))
+        .ok()?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).ok()?;
+    let text = String::from_utf8_lossy(&tail);
+    text.lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())?
+        .split('\t')
+        .nth(5)?
+        .parse()
+        .ok()
+}
+
 fn ends_with_newline(file: &mut std::fs::File, length: u64) -> std::io::Result<bool> {
     file.seek(SeekFrom::Start(length - 1))?;
     let mut last = [0u8; 1];
@@ -113,5 +181,36 @@ mod tests {
             header("val_bpb"),
             "commit\tval_bpb\tmemory_gb\tstatus\tdescription\texp\tdirection\tseconds\n"
         );
+    }
+
+    fn row(experiment: u32) -> Row<'static> {
+        Row {
+            commit: "abcdef1234",
+            value: Some(0.9),
+            memory_gb: None,
+            status: "keep",
+            description: "idea",
+            experiment,
+            direction: "",
+            seconds: Some(1.0),
+        }
+    }
+
+    #[test]
+    fn a_row_finished_late_goes_before_later_experiments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.tsv");
+        for experiment in [1, 2, 4, 5, 3, 6] {
+            insert(&path, "val_bpb", &row(experiment)).unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let order: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|line| line.split('\t').nth(5).unwrap())
+            .collect();
+        assert_eq!(order, ["1", "2", "3", "4", "5", "6"]);
+        assert!(text.starts_with("commit\tval_bpb"));
+        assert!(!dir.path().join("results.tsv.dfh-new").exists());
     }
 }

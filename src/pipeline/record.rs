@@ -74,10 +74,10 @@ pub fn end(project: &Project) -> Result<()> {
 }
 
 pub fn results_row(project: &Project, record: &Record<'_>) -> Result<()> {
-    results::append(
+    results::insert(
         &project.path(paths::RESULTS),
         &project.config.metric.name,
-        &[results::Row {
+        &results::Row {
             commit: record.commit,
             value: record.value,
             memory_gb: record.memory_gb,
@@ -86,9 +86,9 @@ pub fn results_row(project: &Project, record: &Record<'_>) -> Result<()> {
             experiment: record.experiment,
             direction: record.direction,
             seconds: Some(record.seconds),
-        }],
+        },
     )
-    .context("cannot append to results.tsv")
+    .context("cannot write results.tsv")
 }
 
 /// The lines of the `### Result` block.

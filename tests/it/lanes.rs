@@ -450,3 +450,36 @@ fn the_loop_runs_two_lanes_with_their_own_agents() {
         env.git(&["rev-parse", &format!("refs/dfh/exp/{best}")])
     );
 }
+
+#[test]
+fn results_stay_in_experiment_order_when_a_later_experiment_finishes_first() {
+    let env = with_baseline("");
+    assert_eq!(plan_lane(&env, 1, "Slow").code, 0);
+    assert_eq!(plan_lane(&env, 2, "Fast").code, 0);
+    edit_lane(&env, 1, "0.12", "3");
+    edit_lane(&env, 2, "0.11", "0");
+    let slow = spawn_run(&env, 1);
+    assert!(wait_for(20.0, || !events_of(&env, "launched")
+        .iter()
+        .all(|event| event["experiment"] == 1)));
+    let fast = finish(spawn_run(&env, 2));
+    let slow = finish(slow);
+    assert_eq!(
+        (slow["experiment"].as_u64(), fast["experiment"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let journal = env.journal_events();
+    let decided: Vec<u64> = journal
+        .iter()
+        .filter(|event| event["event"] == "decided")
+        .filter_map(|event| event["experiment"].as_u64())
+        .collect();
+    assert_eq!(decided, [1, 3, 2], "#3 did not finish first");
+    let rows: Vec<String> = env
+        .read("results.tsv")
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').nth(5).unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(rows, ["1", "2", "3"]);
+}
