@@ -102,6 +102,7 @@ pub const TOOLS: &[Tool] = &[
             param("risk", Kind::Text, Target::Flag("--risk"), false, "What could go wrong."),
             param("direction", Kind::Text, Target::Flag("--direction"), false, "A tag for the research direction, e.g. \"optimizer\"."),
             param("again", Kind::Text, Target::Flag("--again"), false, "Why this differs from an earlier experiment that tried the same change."),
+            param("lane", Kind::Count, Target::Flag("--lane"), false, "Plan for lane K (1, 2, ...): creates its worktree .dfh/lanes/K at the best, or moves it there."),
         ],
     },
     Tool {
@@ -123,6 +124,7 @@ pub const TOOLS: &[Tool] = &[
         params: &[
             param("timeout", Kind::Text, Target::Flag("--timeout"), false, "Override the hard timeout of dfh.toml for this run, e.g. \"15m\"."),
             param("retry", Kind::Switch, Target::Flag("--retry"), false, "Rerun the experiment that crashed or timed out, after applying the advised fix (once)."),
+            param("lane", Kind::Count, Target::Flag("--lane"), false, "Run lane K's pending experiment in its worktree .dfh/lanes/K while other lanes run."),
         ],
     },
     Tool {
