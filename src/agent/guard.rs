@@ -138,6 +138,10 @@ fn reason(
     if relative.is_empty() {
         return Some("the project folder itself, not a file".into());
     }
+    if let Some(inside) = in_lane(relative) {
+        // A lane's worktree (.dfh/lanes/k) is a copy of the project: the same rules apply.
+        return reason(inside, exists, editable, readonly);
+    }
     if readonly
         .iter()
         .any(|file| under(file.trim_end_matches('/')))
@@ -174,6 +178,13 @@ fn reason(
         return Some("outside the editable files ([run] editable in dfh.toml); `dfh run` would refuse the change".into());
     }
     None
+}
+
+/// The path inside a lane's worktree, for a path under `.dfh/lanes/<k>/`.
+fn in_lane(relative: &str) -> Option<&str> {
+    let rest = relative.strip_prefix(".dfh/lanes/")?;
+    let (lane, inside) = rest.split_once('/')?;
+    (crate::lanes::parse(lane).is_ok() && !inside.is_empty()).then_some(inside)
 }
 
 /// Code or configuration a run could import (the same list `dfh run` refuses when new).
@@ -280,5 +291,13 @@ mod tests {
         assert!(judge("model.py", false).unwrap().contains("editable"));
         assert!(judge("data.bin", true).is_some());
         assert!(judge("image.png", false).is_none());
+        // In a lane's worktree, the same rules.
+        assert!(judge(".dfh/lanes/2/train.py", true).is_none());
+        assert!(judge(".dfh/lanes/2/prepare.py", true)
+            .unwrap()
+            .contains("read-only"));
+        assert!(judge(".dfh/lanes/2/dfh.toml", true).is_some());
+        assert!(judge(".dfh/lanes/x/train.py", true).is_some());
+        assert!(judge(".dfh/lanes/2.lock", true).is_some());
     }
 }
