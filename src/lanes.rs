@@ -150,3 +150,26 @@ pub fn run_env(project: &Project) -> Vec<(String, String)> {
     }
     env
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lane_worktree_names_its_project_and_lane() {
+        let (root, lane) = split(Path::new("/home/me/project/.dfh/lanes/3")).unwrap();
+        assert_eq!((root, lane), (PathBuf::from("/home/me/project"), 3));
+        assert!(split(Path::new("/home/me/project")).is_none());
+        assert!(split(Path::new("/home/me/project/lanes/3")).is_none());
+        assert!(split(Path::new("/home/me/project/.dfh/lanes/x")).is_none());
+        assert_eq!(dir(Path::new("/p"), 2), PathBuf::from("/p/.dfh/lanes/2"));
+        assert_eq!(branch(2), "dfh/lane-2");
+    }
+
+    #[test]
+    fn lanes_count_from_one() {
+        assert_eq!(parse("2"), Ok(2));
+        assert!(parse("0").unwrap_err().contains("numbered 1, 2, 3"));
+        assert!(parse("two").is_err());
+    }
+}
