@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod collect;
+mod lane;
 pub mod noise;
 pub mod preflight;
 pub mod record;
@@ -119,7 +120,7 @@ pub fn run_experiment(
     }
     // A lane holds its own lock for the whole run and the project's only for moments.
     let _lock = ProjectLock::hold(&project.run_lock_path(), &label)?;
-    let brief = shared_lock(project, &label)?;
+    let brief = lane::shared_lock(project, &label)?;
     // Python's start-up overlaps preflight's git calls; the result is read at step 2.
     let syntax =
         crate::checks::syntax::SyntaxCheck::start(&project.work, &project.config.run.editable);
@@ -199,7 +200,7 @@ pub fn run_experiment(
     pause_point("decide");
     // Other lanes may have decided meanwhile: a lane decides and records against the journal
     // as it is now, under the project lock.
-    let brief = shared_lock(project, &label)?;
+    let brief = lane::shared_lock(project, &label)?;
     if brief.is_some() {
         state = project.load()?.0;
     }
@@ -285,7 +286,7 @@ pub fn run_experiment(
         }
     }
     if let Some((from, _)) = &target.started_from {
-        superseded(project, &state, *from, value, &mut decision);
+        lane::superseded(project, &state, *from, value, &mut decision);
     }
     let record = &records[0];
     let (log, report, scan, memory_gb) =
@@ -322,7 +323,7 @@ pub fn run_experiment(
     };
     apply_to_git(project, &target, &commit, &decision, abandoned)?;
     if project.lane.is_some() && decision.outcome == Outcome::Keep {
-        warnings.extend(promote(project, &state, &commit)?);
+        warnings.extend(lane::promote(project, &state, &commit)?);
     }
 
     pause_point("record");
@@ -488,7 +489,7 @@ fn preflight(
     let started_from = match lane {
         Some(lane) => {
             crate::lanes::gpus(project, lane)?;
-            Some(lane_start(state, lane, &parent)?)
+            Some(lane::start(state, lane, &parent)?)
         }
         None => None,
     };
@@ -544,115 +545,6 @@ fn choose_experiment<'a>(
     state
         .pending_in(lane)
         .ok_or_else(|| planning::no_hypothesis(project, state).into())
-}
-
-/// In a lane, the project lock for a moment; the project's own run holds it throughout.
-fn shared_lock(project: &Project, label: &str) -> Result<Option<ProjectLock>> {
-    Ok(match project.lane {
-        Some(_) => Some(ProjectLock::acquire(&project.path(paths::LOCK), label)?),
-        None => None,
-    })
-}
-
-/// The kept experiment a lane's change was made on (its worktree's commit), as the reference
-/// its result is judged against.
-fn lane_start(state: &State, lane: u32, parent: &str) -> Result<(u32, crate::decide::Reference)> {
-    let Some(best) = state.best.as_ref() else {
-        return Err(Refusal::new(
-            "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` then `dfh run`, or `dfh loop`, which runs it before the lanes)",
-        )
-        .into());
-    };
-    let Some(from) = state.kept_at(parent) else {
-        return Err(Refusal::new(format!(
-            "lane {lane}'s worktree is on {}, which is not a kept experiment; `dfh plan --lane {lane} ...` moves it to the best (#{}), carrying its edits along",
-            parent.chars().take(7).collect::<String>(),
-            best.experiment
-        ))
-        .into());
-    };
-    let runs = from.run_values.len().max(1);
-    let mean = if from.number == best.experiment {
-        best.value
-    } else {
-        from.value.unwrap_or(best.value)
-    };
-    Ok((from.number, crate::decide::Reference { mean, runs }))
-}
-
-/// A lane's winner is judged against the best it started from; when another lane found a
-/// better best meanwhile, it is not kept (the best line holds one commit at a time) and the
-/// reason says so, with its gain, so the idea can be tried again on the new best.
-fn superseded(
-    project: &Project,
-    state: &State,
-    from: u32,
-    value: Option<f64>,
-    decision: &mut Decision,
-) {
-    let (Some(best), Some(value)) = (state.best.as_ref(), value) else {
-        return;
-    };
-    if decision.outcome != Outcome::Keep || best.experiment == from {
-        return;
-    }
-    let goal = project.config.metric.goal;
-    if goal.better(value, best.value) {
-        decision.reason = format!(
-            "{}; also better than #{} ({}), kept by another lane while this one ran, so it is the new best (#{}'s change is not in it)",
-            decision.reason,
-            best.experiment,
-            decide::round(best.value),
-            best.experiment
-        );
-        return;
-    }
-    *decision = Decision {
-        outcome: Outcome::Discard,
-        reason: format!(
-            "superseded: better than #{from}, which it started from ({}), but #{} reached {} in another lane meanwhile; not kept. Try the change again on the new best",
-            decision.reason,
-            best.experiment,
-            decide::round(best.value)
-        ),
-    };
-}
-
-/// A lane's keep becomes the project's best: the project's branch moves to the experiment's
-/// commit and its editable files follow, unless someone edited them there (then a warning).
-fn promote(project: &Project, state: &State, commit: &str) -> Result<Vec<String>> {
-    let main = crate::vcs::Git::new(project.root.clone());
-    let Some(branch) = main.current_branch()? else {
-        return Ok(vec![format!(
-            "the project's HEAD is detached, so its branch was not moved to the new best; the best is at {commit}"
-        )]);
-    };
-    let editable = &project.config.run.editable;
-    let edited: Vec<String> = main
-        .status()?
-        .into_iter()
-        .filter(|change| editable.contains(&change.path))
-        .map(|change| change.path)
-        .collect();
-    if !edited.is_empty() {
-        return Ok(vec![format!(
-            "{} in the project's own tree has uncommitted edits, so {branch} was not moved to the new best ({}); commit or restore them, then `git reset --keep {commit}`",
-            edited.join(", "),
-            commit.chars().take(7).collect::<String>()
-        )]);
-    }
-    let expected = main.resolve(&format!("refs/heads/{branch}"))?;
-    let previous_best = state.best.as_ref().and_then(|best| best.commit.clone());
-    if expected.is_some() && expected != previous_best {
-        return Ok(vec![format!(
-            "{branch} has moved away from the previous best, so it was not moved to the new best; the best is at {commit} (refs/dfh/exp)"
-        )]);
-    }
-    let reference = format!("refs/heads/{branch}");
-    main.update_refs(&[(&reference, commit, expected.as_deref())])
-        .context("cannot move the project's branch to the new best")?;
-    main.restore_paths(commit, editable)?;
-    Ok(Vec::new())
 }
 
 fn reject(project: &Project, target: &Target, stage: &str, refusal: &Refusal) -> Result<()> {
