@@ -4,8 +4,8 @@
 //! cluster answers (`SLURM_CONF`, see scripts/slurm-local.sh), through Slurm. Writes the
 //! "## Lanes" section of BENCHMARKS.md.
 //!
-//!     cargo bench --bench lanes                 # EXPERIMENTS=8 by default
-//!     EXPERIMENTS=12 cargo bench --bench lanes
+//!     cargo bench --bench lanes
+//!     ROUNDS=5 EXPERIMENTS=12 cargo bench --bench lanes   # ROUNDS=3, EXPERIMENTS=8 by default
 #![expect(
     clippy::expect_used,
     clippy::panic,
@@ -55,23 +55,33 @@ fn main() {
         .unwrap_or(8);
     let scratch = tempfile::tempdir().expect("temp dir");
     let iterations = calibrate();
-    let mut rows = Vec::new();
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(3);
     let slurm = slurm_answers();
     let kinds: &[&str] = if slurm {
         &["local", "slurm"]
     } else {
         &["local"]
     };
+    let mut rows = Vec::new();
     for kind in kinds {
-        for lanes in [1u32, 2] {
-            let dir = scratch.path().join(format!("{kind}-{lanes}"));
-            let (seconds, ran) = measure(&dfh, &dir, kind, lanes, experiments, iterations);
-            let per_hour = f64::from(ran) * 3600.0 / seconds;
-            eprintln!(
-                "{kind} {lanes} lane(s): {ran} experiments in {seconds:.1} s = {per_hour:.0}/h"
-            );
-            rows.push((kind.to_string(), lanes, ran, seconds, per_hour));
+        let mut samples: Vec<(u32, f64)> = Vec::new();
+        for round in 0..rounds {
+            // Alternating order, so a slow spell of the machine does not favour one side.
+            let order = if round % 2 == 0 { [1u32, 2] } else { [2, 1] };
+            for lanes in order {
+                let dir = scratch.path().join(format!("{kind}-{lanes}-{round}"));
+                let (seconds, ran) = measure(&dfh, &dir, kind, lanes, experiments, iterations);
+                let per_hour = f64::from(ran) * 3600.0 / seconds;
+                eprintln!(
+                    "{kind} round {round} {lanes} lane(s): {ran} experiments in {seconds:.1} s = {per_hour:.0}/h"
+                );
+                samples.push((lanes, per_hour));
+            }
         }
+        rows.push(Row::of(kind, &samples));
     }
     let section = render(&rows, iterations, experiments, slurm);
     println!("{section}");
@@ -225,39 +235,73 @@ fn measure(
     (seconds, ran)
 }
 
-fn render(
-    rows: &[(String, u32, u32, f64, f64)],
-    iterations: u64,
-    experiments: u32,
-    slurm: bool,
-) -> String {
+/// One executor's result: experiments per hour of each round, one lane and two.
+struct Row {
+    kind: String,
+    one: Vec<f64>,
+    two: Vec<f64>,
+}
+
+impl Row {
+    fn of(kind: &str, samples: &[(u32, f64)]) -> Self {
+        let pick = |lanes: u32| -> Vec<f64> {
+            samples
+                .iter()
+                .filter(|sample| sample.0 == lanes)
+                .map(|sample| sample.1)
+                .collect()
+        };
+        Self {
+            kind: kind.to_string(),
+            one: pick(1),
+            two: pick(2),
+        }
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn render(rows: &[Row], iterations: u64, experiments: u32, slurm: bool) -> String {
+    let rounds = rows.first().map_or(0, |row| row.one.len());
     let mut text = format!(
-        "## Lanes\n\nExperiments per hour of `dfh loop` (one lane, the project's own tree) against `dfh loop --lanes 2`, \
-         {experiments} experiments after an untimed baseline, a CPU-bound pure-Python training script of about 5 s on one \
-         idle core ({iterations} iterations), a scripted agent (python3: `dfh plan`, change LR, `dfh learn`), release \
-         build, one run per noise-free decision (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, \
-         {}.\n\n| executor | lanes | experiments | wall | experiments/hour | vs one lane | target |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "## Lanes\n\nExperiments per hour of `dfh loop` (one lane, the project's own tree) against `dfh loop --lanes 2`: \
+         {experiments} experiments after an untimed baseline, median of {rounds} rounds (one lane and two alternate in \
+         order). The training script is CPU-bound pure Python, about 5 s on one idle core ({iterations} iterations); \
+         the agent is scripted (python3: `dfh plan`, change LR, `dfh learn`). Release build, one run per decision \
+         (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, {}.\n\n\
+         | executor | one lane (exp/h) | two lanes (exp/h) | two lanes vs one, median | each round | target |\n\
+         |---|---:|---:|---:|---|---:|\n",
         humantime::format_rfc3339_seconds(std::time::SystemTime::now())
     );
-    for (kind, lanes, ran, seconds, per_hour) in rows {
-        let single = rows
+    for row in rows {
+        let (one, two) = (median(&row.one), median(&row.two));
+        let each: Vec<String> = row
+            .one
             .iter()
-            .find(|row| &row.0 == kind && row.1 == 1)
-            .map_or(*per_hour, |row| row.4);
-        let ratio = per_hour / single;
+            .zip(&row.two)
+            .map(|(one, two)| format!("{:.2}×", two / one))
+            .collect();
         text.push_str(&format!(
-            "| {kind} | {lanes} | {ran} | {seconds:.1} s | {per_hour:.0} | **{ratio:.2}×** | {} |\n",
-            if *lanes == 1 { "" } else { "≥ 1.8×" }
+            "| {} | {one:.0} | {two:.0} | **{:.2}×** | {} | ≥ 1.8× |\n",
+            row.kind,
+            two / one,
+            each.join(", ")
         ));
     }
     if !slurm {
-        text.push_str("\nNo Slurm cluster answered, so the Slurm rows are missing: start one with `scripts/slurm-local.sh` and run again.\n");
+        text.push_str("\nNo Slurm cluster answered, so the Slurm row is missing: start one with `scripts/slurm-local.sh` and run again.\n");
     }
     text.push_str(
         "\nEach lane's experiment trains on its own core; what keeps the ratio under 2× is the harness and the agent \
-         (about 0.3–0.5 s per experiment of git, python3 starts and journal writes) sharing the same two cores.\n\n\
+         (git, python3 starts and journal writes around every experiment) sharing the same two cores, and anything \
+         else running on the machine.\n\n\
          ```sh\ncargo build --release\ncargo bench --bench lanes                          # local only without a cluster\n\
-         eval \"$(scripts/slurm-local.sh start /tmp/dfh-slurm)\"; cargo bench --bench lanes   # local and Slurm\n```\n",
+         eval \"$(scripts/slurm-local.sh start /tmp/dfh-slurm)\"; cargo bench --bench lanes   # local and Slurm\n\
+         ROUNDS=5 EXPERIMENTS=12 cargo bench --bench lanes   # longer\n```\n",
     );
     text
 }
