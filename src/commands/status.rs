@@ -55,7 +55,17 @@ pub struct LineView {
 
 pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     let project = context.project()?;
-    let (mut state, skipped) = project.load()?;
+    // The outline (every experiment with the fields read here) decodes in a fraction of the
+    // whole state's time; settling an unfinished run needs the whole state.
+    let snapshot = project.path(paths::SNAPSHOT);
+    let folded = project.journal.fold_outline(&snapshot)?;
+    let unsettled =
+        folded.state.running.is_some() || crate::pipeline::record::pending(&project).is_some();
+    let (mut state, skipped) = if unsettled {
+        project.load()?
+    } else {
+        (folded.state, folded.skipped)
+    };
     let mut notes = Vec::new();
     for line in &skipped {
         notes.push(format!(
@@ -63,7 +73,7 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
             line.line, line.reason
         ));
     }
-    if state.running.is_some() || crate::pipeline::record::pending(&project).is_some() {
+    if unsettled {
         // Holding the lock proves the dfh that started the run is gone.
         if let Ok(_lock) = ProjectLock::acquire(&project.path(paths::LOCK), "dfh status") {
             notes.extend(recovery::complete_record(&project, &state)?);
@@ -94,6 +104,7 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     let mut view = view(&project.config, &state, notes);
     view.untaught = untaught(&project, &state);
     context.printer.render(&view);
+    crate::journal::release(state);
     Ok(ExitCode::SUCCESS)
 }
 
