@@ -358,3 +358,15 @@ fn a_long_tail_after_the_outline_reads_the_whole_state() {
     let folded = setup.journal.fold_outline(&setup.snapshot).unwrap();
     assert!(folded.from_snapshot);
 }
+
+#[test]
+fn the_run_time_hash_is_the_compile_time_hash() {
+    let bytes: Vec<u8> = (0..1000_u32).map(|index| (index * 7 % 251) as u8).collect();
+    for length in [0, 1, 7, 31, 32, 33, 64, 65, 999, 1000] {
+        assert_eq!(
+            snapshot::hash(3, &bytes[..length]),
+            snapshot::hash_bytes(3, &bytes[..length]),
+            "{length} bytes"
+        );
+    }
+}
