@@ -142,14 +142,18 @@ fn untaught(project: &crate::project::Project, state: &State) -> Vec<u32> {
 }
 
 fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> StatusView {
-    let mut counts = BTreeMap::new();
+    let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
     for experiment in state.experiments.values() {
         let label = match (experiment.phase, &experiment.status_text) {
-            (Phase::Other, Some(text)) => text.clone(),
-            (phase, _) => phase.label().to_string(),
+            (Phase::Other, Some(text)) => text.as_str(),
+            (phase, _) => phase.label(),
         };
-        *counts.entry(label).or_insert(0) += 1;
+        *counted.entry(label).or_insert(0) += 1;
     }
+    let counts = counted
+        .into_iter()
+        .map(|(label, count)| (label.to_string(), count))
+        .collect();
     let last = state
         .experiments
         .values()
