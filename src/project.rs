@@ -123,6 +123,14 @@ impl Project {
         self.work.join(relative)
     }
 
+    /// The scratch index an experiment's commit is built in: the project's, or its lane's.
+    pub fn scratch_index(&self) -> PathBuf {
+        match self.lane {
+            Some(lane) => crate::lanes::scratch_index(&self.root, lane),
+            None => self.path(paths::SCRATCH_INDEX),
+        }
+    }
+
     /// The lock a run holds for its whole length: the project's, or its lane's.
     pub fn run_lock_path(&self) -> PathBuf {
         match self.lane {

@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 
 use crate::env;
 
+mod files;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("`git {command}` failed ({status}): {stderr}")]
@@ -55,7 +57,11 @@ impl Git {
     }
 
     /// The top level of the repository that contains `dir`, or None outside any repository.
+    /// Read from the file system where that is certain (`files::discover`), else from git.
     pub fn discover(dir: &Path) -> Option<PathBuf> {
+        if let Some(root) = files::discover(dir) {
+            return Some(root);
+        }
         let output = base_command(dir)
             .args(["rev-parse", "--show-toplevel"])
             .output()
@@ -128,6 +134,9 @@ impl Git {
     /// The git directory, the HEAD commit and the branch (None when detached), in one call;
     /// None when HEAD has no commit yet (the caller then asks one question at a time).
     pub fn head_info(&self) -> Result<Option<(PathBuf, String, Option<String>)>, GitError> {
+        if let Some(head) = files::head(&self.root) {
+            return Ok(Some(head));
+        }
         let text = match self.run(&[
             "rev-parse",
             "--absolute-git-dir",
@@ -184,6 +193,18 @@ impl Git {
         message: &str,
         scratch_index: &Path,
     ) -> Result<String, GitError> {
+        let tree = self.tree_with(parent, paths, scratch_index)?;
+        self.commit_tree(parent, &tree, message)
+    }
+
+    /// The tree of `parent` with the working-tree content of `paths`, built in a scratch index
+    /// (removed afterwards): the user's index is never read or written.
+    pub fn tree_with(
+        &self,
+        parent: &str,
+        paths: &[String],
+        scratch_index: &Path,
+    ) -> Result<String, GitError> {
         let index = scratch_index.to_string_lossy().into_owned();
         let with_index = [("GIT_INDEX_FILE", index.as_str())];
         self.run_with_env(&["read-tree", parent], &with_index)?;
@@ -192,15 +213,18 @@ impl Git {
         self.run_with_env(&add, &with_index)?;
         let tree = self.run_with_env(&["write-tree"], &with_index)?;
         let _ = std::fs::remove_file(scratch_index);
+        Ok(tree.trim().to_string())
+    }
+
+    /// A commit of `tree` on top of `parent`; the branch is not moved.
+    pub fn commit_tree(&self, parent: &str, tree: &str, message: &str) -> Result<String, GitError> {
         let identity = self.identity_env()?;
         let vars: Vec<(&str, &str)> = identity
             .iter()
             .map(|(key, value)| (*key, value.as_str()))
             .collect();
-        let commit = self.run_with_env(
-            &["commit-tree", tree.trim(), "-p", parent, "-m", message],
-            &vars,
-        )?;
+        let commit =
+            self.run_with_env(&["commit-tree", tree, "-p", parent, "-m", message], &vars)?;
         Ok(commit.trim().to_string())
     }
 

@@ -26,8 +26,11 @@ impl SyntaxCheck {
                 spawn_failed: false,
             };
         }
+        // -I -S: no site packages, user site or PYTHON* variables. compile() needs none of
+        // them, and importing site-packages is most of a python3 start (~40 ms of ~50 with a
+        // large environment).
         let child = Command::new("python3")
-            .args(["-c", SCRIPT])
+            .args(["-I", "-S", "-c", SCRIPT])
             .args(files)
             .current_dir(root)
             .stdin(Stdio::null())

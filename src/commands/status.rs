@@ -66,7 +66,18 @@ pub struct LineView {
 
 pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     let project = context.project()?;
-    let (mut state, skipped) = project.load()?;
+    // The outline (every experiment with the fields read here) decodes in a fraction of the
+    // whole state's time; settling an unfinished run needs the whole state.
+    let snapshot = project.path(paths::SNAPSHOT);
+    let folded = project.journal.fold_outline(&snapshot)?;
+    let unsettled = folded.state.running.is_some()
+        || !folded.state.lanes.is_empty()
+        || crate::pipeline::record::pending(&project).is_some();
+    let (mut state, skipped) = if unsettled {
+        project.load()?
+    } else {
+        (folded.state, folded.skipped)
+    };
     let mut notes = Vec::new();
     for line in &skipped {
         notes.push(format!(
@@ -74,8 +85,7 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
             line.line, line.reason
         ));
     }
-    let unsettled = state.running.is_some() || !state.lanes.is_empty();
-    if unsettled || crate::pipeline::record::pending(&project).is_some() {
+    if unsettled {
         // Holding the lock proves the dfh that started the run is gone.
         if let Ok(_lock) = ProjectLock::acquire(&project.path(paths::LOCK), "dfh status") {
             notes.extend(recovery::complete_record(&project, &state)?);
@@ -106,6 +116,7 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     let mut view = view(&project.config, &state, notes);
     view.untaught = untaught(&project, &state);
     context.printer.render(&view);
+    crate::journal::release(state);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -143,14 +154,18 @@ fn untaught(project: &crate::project::Project, state: &State) -> Vec<u32> {
 }
 
 fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> StatusView {
-    let mut counts = BTreeMap::new();
+    let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
     for experiment in state.experiments.values() {
         let label = match (experiment.phase, &experiment.status_text) {
-            (Phase::Other, Some(text)) => text.clone(),
-            (phase, _) => phase.label().to_string(),
+            (Phase::Other, Some(text)) => text.as_str(),
+            (phase, _) => phase.label(),
         };
-        *counts.entry(label).or_insert(0) += 1;
+        *counted.entry(label).or_insert(0) += 1;
     }
+    let counts = counted
+        .into_iter()
+        .map(|(label, count)| (label.to_string(), count))
+        .collect();
     let last = state
         .experiments
         .values()

@@ -58,6 +58,14 @@ pub fn grade(
 
 /// All grades of a history: experiments with a prediction, a value and a best before.
 pub fn grades(state: &State, goal: Goal, tolerance: f64) -> Vec<(Option<String>, Grade)> {
+    graded(state, goal, tolerance)
+        .into_iter()
+        .map(|(direction, grade)| (direction.map(String::from), grade))
+        .collect()
+}
+
+/// As `grades`, with each direction borrowed from the state (no copy per experiment).
+fn graded(state: &State, goal: Goal, tolerance: f64) -> Vec<(Option<&str>, Grade)> {
     state
         .experiments
         .values()
@@ -72,7 +80,7 @@ pub fn grades(state: &State, goal: Goal, tolerance: f64) -> Vec<(Option<String>,
             let actual = experiment.value.filter(|value| value.is_finite())?;
             let best_before = experiment.best_before?;
             Some((
-                experiment.direction().map(String::from),
+                experiment.direction(),
                 grade(
                     experiment.number,
                     predicted,
@@ -102,11 +110,11 @@ pub fn summarize<'a>(grades: impl IntoIterator<Item = &'a Grade>) -> Calibration
 }
 
 pub fn report(state: &State, goal: Goal, tolerance: f64) -> CalibrationReport {
-    let grades = grades(state, goal, tolerance);
-    let mut by_direction: BTreeMap<String, Vec<&Grade>> = BTreeMap::new();
+    let grades = graded(state, goal, tolerance);
+    let mut by_direction: BTreeMap<&str, Vec<&Grade>> = BTreeMap::new();
     for (direction, grade) in &grades {
         by_direction
-            .entry(direction.clone().unwrap_or_else(|| "(none)".into()))
+            .entry(direction.unwrap_or("(none)"))
             .or_default()
             .push(grade);
     }
@@ -114,7 +122,7 @@ pub fn report(state: &State, goal: Goal, tolerance: f64) -> CalibrationReport {
         overall: summarize(grades.iter().map(|(_, grade)| grade)),
         by_direction: by_direction
             .into_iter()
-            .map(|(direction, grades)| (direction, summarize(grades)))
+            .map(|(direction, grades)| (direction.to_string(), summarize(grades)))
             .collect(),
     }
 }

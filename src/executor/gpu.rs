@@ -1,9 +1,9 @@
 //! GPU memory of a run's process group, sampled from `nvidia-smi` on a background thread when
-//! the machine has one. Without nvidia-smi nothing is started and the figure stays absent.
+//! the machine has one. Without nvidia-smi the thread ends at once and the figure stays absent.
 
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -11,35 +11,42 @@ use super::process;
 
 /// A sampler of the peak GPU memory (MB) used by the processes of one group.
 pub struct GpuSampler {
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the thread, which then wakes at once instead of finishing its sleep.
+    stop: Option<mpsc::Sender<()>>,
     peak: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl GpuSampler {
-    /// Starts sampling `pgid` every `interval`, or does nothing when nvidia-smi is missing.
+    /// Starts sampling `pgid` every `interval` on a background thread, which ends at once
+    /// when nvidia-smi is missing; the run is never held up by the probe.
     pub fn start(pgid: i32, interval: Duration) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
         let peak = Arc::new(AtomicU64::new(0));
-        let thread = query().is_some().then(|| {
-            let (stop, peak) = (Arc::clone(&stop), Arc::clone(&peak));
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(text) = query() {
-                        let members = process::group_members(pgid);
-                        let used = used_by(&text, &members);
-                        peak.fetch_max(used, Ordering::Relaxed);
-                    }
-                    std::thread::sleep(interval);
-                }
-            })
+        let shared = Arc::clone(&peak);
+        let thread = std::thread::spawn(move || loop {
+            let Some(text) = query() else {
+                return;
+            };
+            let members = process::group_members(pgid);
+            shared.fetch_max(used_by(&text, &members), Ordering::Relaxed);
+            if !matches!(
+                stopped.recv_timeout(interval),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            ) {
+                return;
+            }
         });
-        Self { stop, peak, thread }
+        Self {
+            stop: Some(stop),
+            peak,
+            thread: Some(thread),
+        }
     }
 
     /// Stops sampling; the peak in MB, when any GPU memory was seen.
     pub fn finish(mut self) -> Option<f64> {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -51,7 +58,7 @@ impl GpuSampler {
 impl Drop for GpuSampler {
     fn drop(&mut self) {
         // A run that ends early (an error) must not leave the sampler running.
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.take();
     }
 }
 

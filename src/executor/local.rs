@@ -93,6 +93,7 @@ pub fn run_with(
     });
 
     let gpu = super::gpu::GpuSampler::start(pgid, Duration::from_secs(2));
+    let exit = ExitWatch::open(pid);
     let mut report = RunReport::default();
     let mut peak_rss_mb: f64 = 0.0;
     let mut next_sample = started;
@@ -124,7 +125,7 @@ pub fn run_with(
                 process::stop_group(pgid, spec.grace);
             }
         }
-        std::thread::sleep(poll);
+        exit.wait(poll);
         poll = (poll * 2).min(Duration::from_millis(50));
     };
     // The main process is done; stop whatever it left behind in its group.
@@ -135,6 +136,42 @@ pub fn run_with(
     report.peak_rss_mb = (peak_rss_mb > 0.0).then_some(peak_rss_mb);
     report.gpu_peak_mb = gpu.finish();
     Ok(report)
+}
+
+/// Wakes the wait loop as soon as the child exits: a pidfd (Linux 5.3+) polled with a
+/// timeout, so a short run is not rounded up to the loop's sleep. Without pidfd the loop
+/// sleeps for the timeout, as it always did.
+struct ExitWatch {
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl ExitWatch {
+    fn open(pid: u32) -> Self {
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; the
+        // descriptor is owned by nothing else, so OwnedFd may close it.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        let pidfd = (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) });
+        Self { pidfd }
+    }
+
+    /// Returns when the child exits, a signal arrives, or `timeout` passes.
+    fn wait(&self, timeout: Duration) {
+        use std::os::fd::AsRawFd;
+        let Some(pidfd) = &self.pidfd else {
+            std::thread::sleep(timeout);
+            return;
+        };
+        let mut entry = libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let milliseconds = timeout.as_millis().clamp(1, 60_000) as libc::c_int;
+        // SAFETY: one valid pollfd for the duration of the call. An error or EINTR (our own
+        // signal handler) just returns early; the loop checks the child and the signals.
+        unsafe { libc::poll(&mut entry, 1, milliseconds) };
+    }
 }
 
 /// The last non-empty line of the log (progress lines rewritten with `\r` count as lines).

@@ -101,7 +101,7 @@ impl Journal {
         let Some(mut file) = self.open()? else {
             return Ok(Folded::default());
         };
-        let cached = snapshot::read(snapshot, &mut file);
+        let cached = snapshot::read(snapshot, &mut file, snapshot::Part::Whole);
         let from_snapshot = cached.is_some();
         let (mut state, mut skipped, start) = match cached {
             Some(cached) => (cached.state, cached.skipped, cached.position),
@@ -111,12 +111,38 @@ impl Journal {
         skipped.extend(read.skipped);
         if read.complete.bytes - start.bytes > snapshot::REWRITE_AFTER {
             // A cache: when it cannot be written, the next command folds a longer tail.
-            let _ = snapshot::write(snapshot, &self.path, &state, &skipped, read.complete);
+            let _ = snapshot::write(snapshot, &self.path, &mut state, &skipped, read.complete);
         }
         Ok(Folded {
             state,
             skipped,
             from_snapshot,
+        })
+    }
+
+    /// As `fold`, but from the snapshot's outline when it is valid and the tail after it is
+    /// short: every experiment with only the fields that `dfh status` reads (see
+    /// `snapshot::outline`); otherwise the whole state, as `fold` gives it. For `dfh status`
+    /// only: every other reader needs the whole state.
+    pub fn fold_outline(&self, snapshot: &Path) -> Result<Folded, JournalError> {
+        let Some(mut file) = self.open()? else {
+            return Ok(Folded::default());
+        };
+        let length = file.metadata().map_or(u64::MAX, |meta| meta.len());
+        let cached =
+            snapshot::read(snapshot, &mut file, snapshot::Part::Outline).filter(|cached| {
+                length.saturating_sub(cached.position.bytes) <= snapshot::REWRITE_AFTER
+            });
+        let Some(cached) = cached else {
+            return self.fold(snapshot);
+        };
+        let (mut state, mut skipped) = (cached.state, cached.skipped);
+        let read = self.read_from(file, cached.position, |event| state.apply(&event))?;
+        skipped.extend(read.skipped);
+        Ok(Folded {
+            state,
+            skipped,
+            from_snapshot: true,
         })
     }
 
@@ -239,6 +265,15 @@ fn trim_line(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     &line[..end]
+}
+
+/// Frees a state on a background thread: at 10,000 experiments freeing it takes several
+/// milliseconds that a command about to print and exit need not wait for (at exit the thread
+/// simply ends with the process).
+pub fn release(state: State) {
+    let _ = std::thread::Builder::new()
+        .name("release".into())
+        .spawn(move || drop(state));
 }
 
 #[cfg(test)]

@@ -168,11 +168,11 @@ fn snapshot_after(setup: &Setup, lines: usize) -> usize {
         bytes: bytes as u64,
         lines,
     };
-    let state = State::fold(&loaded.events);
+    let mut state = State::fold(&loaded.events);
     snapshot::write(
         &setup.snapshot,
         setup.journal.path(),
-        &state,
+        &mut state,
         &loaded.skipped,
         position,
     )
@@ -230,11 +230,13 @@ fn falls_back(spoil: impl FnOnce(&Setup, usize)) {
     let setup = setup(&lines);
     let covered = snapshot_after(&setup, lines.len() * 2 / 3);
     let mut file = std::fs::File::open(setup.journal.path()).unwrap();
-    assert!(snapshot::read(&setup.snapshot, &mut file).is_some());
+    assert!(snapshot::read(&setup.snapshot, &mut file, snapshot::Part::Whole).is_some());
+    assert!(snapshot::read(&setup.snapshot, &mut file, snapshot::Part::Outline).is_some());
     spoil(&setup, covered);
     let (state, skipped, from_snapshot) = folded(&setup.journal, &setup.snapshot);
     assert!(!from_snapshot, "an invalid snapshot was used");
     let expected = full(&setup.journal);
+
     assert!(state == expected.0);
     assert_eq!(skipped, expected.1);
 }
@@ -299,4 +301,73 @@ fn a_corrupt_snapshot_falls_back_to_the_full_fold() {
         std::fs::write(&setup.snapshot, &bytes[..bytes.len() / 2]).unwrap();
     });
     falls_back(|setup, _| std::fs::write(&setup.snapshot, b"").unwrap());
+}
+
+/// The outline of a state, as JSON with every field.
+fn outline_canonical(state: &State) -> String {
+    canonical(&snapshot::outline(&mut state.clone()))
+}
+
+#[test]
+fn the_outline_plus_tail_outlines_the_full_fold_at_any_split() {
+    let lines = every_kind(300);
+    let setup = setup(&lines);
+    let loaded = setup.journal.load().unwrap();
+    let whole = canonical(&State::fold(&loaded.events));
+    let expected = outline_canonical(&State::fold(&loaded.events));
+    let length = std::fs::metadata(setup.journal.path()).unwrap().len() as usize;
+    let mut short_tails = 0;
+    for split in (lines.len() / 2..=lines.len()).rev().step_by(7) {
+        let covered = snapshot_after(&setup, split);
+        let folded = setup.journal.fold_outline(&setup.snapshot).unwrap();
+        assert!(
+            folded.from_snapshot,
+            "snapshot after line {split} was not used"
+        );
+        assert!(
+            outline_canonical(&folded.state) == expected,
+            "outline differs with a split at {split}"
+        );
+        assert_eq!(
+            format!("{:?}", folded.skipped),
+            format!("{:?}", loaded.skipped)
+        );
+        if length - covered <= snapshot::REWRITE_AFTER as usize {
+            assert!(
+                canonical(&folded.state) != whole,
+                "the outline was not read"
+            );
+            short_tails += 1;
+        } else {
+            assert!(
+                canonical(&folded.state) == whole,
+                "a long tail needs the whole state"
+            );
+        }
+    }
+    assert!(short_tails > 3, "too few splits read the outline");
+}
+
+#[test]
+fn a_long_tail_after_the_outline_reads_the_whole_state() {
+    let lines = every_kind(300);
+    let setup = setup(&lines);
+    snapshot_after(&setup, 10);
+    let folded = setup.journal.fold_outline(&setup.snapshot).unwrap();
+    assert!(canonical(&folded.state) == full(&setup.journal).0);
+    // ... and rewrites the snapshot, so that the next read takes the outline.
+    let folded = setup.journal.fold_outline(&setup.snapshot).unwrap();
+    assert!(folded.from_snapshot);
+}
+
+#[test]
+fn the_run_time_hash_is_the_compile_time_hash() {
+    let bytes: Vec<u8> = (0..1000_u32).map(|index| (index * 7 % 251) as u8).collect();
+    for length in [0, 1, 7, 31, 32, 33, 64, 65, 999, 1000] {
+        assert_eq!(
+            snapshot::hash(3, &bytes[..length]),
+            snapshot::hash_bytes(3, &bytes[..length]),
+            "{length} bytes"
+        );
+    }
 }

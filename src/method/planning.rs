@@ -73,26 +73,61 @@ pub fn edit_entry(
     number: u32,
     edit: impl Fn(&str) -> Result<String, hypothesis::EditError>,
 ) -> Result<String, hypothesis::EditError> {
-    let pattern = format!(r"(?mi)^#{{1,6}}[ \t]*(?:experiment|expt?)\.?[ \t]*#?[ \t]*{number}\b");
-    let start = regex::Regex::new(&pattern)
-        .ok()
-        .and_then(|heading| heading.find_iter(text).last())
-        .map(|found| found.start());
+    let (kept, tail) = edit_entry_tail(text, number, edit)?;
+    Ok(format!("{}{tail}", &text[..kept]))
+}
+
+/// As `edit_entry`, without copying the unchanged part: the edited file is `text[..kept]`
+/// followed by the returned tail.
+pub fn edit_entry_tail(
+    text: &str,
+    number: u32,
+    edit: impl Fn(&str) -> Result<String, hypothesis::EditError>,
+) -> Result<(usize, String), hypothesis::EditError> {
+    let start = last_heading(text, number);
     if let Some(start) = start.filter(|start| *start > 0) {
         if let Ok(tail) = edit(&text[start..]) {
-            return Ok(format!("{}{tail}", &text[..start]));
+            return Ok((start, tail));
         }
     }
-    edit(text)
+    edit(text).map(|text| (0, text))
+}
+
+/// The byte offset of the last heading of experiment `number`. Lines are tried from the end
+/// of the file, where the entry being edited almost always is, so a long log is not scanned.
+fn last_heading(text: &str, number: u32) -> Option<usize> {
+    let pattern = format!(r"(?i)\A#{{1,6}}[ \t]*(?:experiment|expt?)\.?[ \t]*#?[ \t]*{number}\b");
+    let heading = regex::Regex::new(&pattern).ok()?;
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    loop {
+        let start = memchr::memrchr(b'\n', &bytes[..end]).map_or(0, |newline| newline + 1);
+        if bytes.get(start) == Some(&b'#') && heading.is_match(&text[start..end]) {
+            return Some(start);
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start - 1;
+    }
 }
 
 /// Replaces docs/hypotheses.md through a temporary file, so a crash never leaves half a file.
 pub fn write_hypotheses(project: &Project, text: &str) -> Result<()> {
+    write_hypotheses_parts(project, &[text])
+}
+
+/// As `write_hypotheses`, for a text given in consecutive parts.
+pub fn write_hypotheses_parts(project: &Project, parts: &[&str]) -> Result<()> {
     let path = project.path(paths::HYPOTHESES);
     // Beside the file, so the rename never crosses file systems (.dfh may be a mount).
     let temporary = project.path("docs/.hypotheses.md.dfh-new");
     std::fs::File::create(&temporary)
-        .and_then(|mut file| crate::env::write_all(&mut file, &temporary, text.as_bytes()))
+        .and_then(|mut file| {
+            parts
+                .iter()
+                .try_for_each(|part| crate::env::write_all(&mut file, &temporary, part.as_bytes()))
+        })
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     std::fs::rename(&temporary, &path)
         .with_context(|| format!("cannot replace {}", path.display()))?;

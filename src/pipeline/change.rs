@@ -12,6 +12,7 @@ use crate::journal::{Outcome, Phase, State};
 use crate::project::Project;
 use crate::python;
 use crate::refusal::Refusal;
+use crate::vcs::{Git, GitError};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Change {
@@ -22,12 +23,18 @@ pub struct Change {
     pub hash: Option<String>,
 }
 
-/// Analyses the working tree's editable files against `parent`.
-pub fn analyze(project: &Project, parent: &str) -> Result<Change> {
+/// Analyses the working tree's editable files against `parent`; `prefetched` is what
+/// `diff_against` answered earlier, if anything.
+pub fn analyze(
+    project: &Project,
+    parent: &str,
+    prefetched: Option<(String, BTreeMap<String, String>)>,
+) -> Result<Change> {
     let editable = &project.config.run.editable;
-    let mut args = vec!["diff", "-U0", "--no-color", "--no-ext-diff", parent, "--"];
-    args.extend(editable.iter().map(String::as_str));
-    let diff = project.git.run(&args)?;
+    let (diff, before) = match prefetched {
+        Some(answer) => answer,
+        None => diff_against(&project.git, parent, editable)?,
+    };
     if diff.trim().is_empty() {
         return Ok(Change::default());
     }
@@ -48,11 +55,8 @@ pub fn analyze(project: &Project, parent: &str) -> Result<Change> {
                 region
             });
         }
-        let before = project
-            .git
-            .run(&["show", &format!("{parent}:{file}")])
-            .unwrap_or_default();
-        let old: BTreeMap<String, String> = python::parse_knobs(&file, &before)
+        let before = before.get(&file).map(String::as_str).unwrap_or_default();
+        let old: BTreeMap<String, String> = python::parse_knobs(&file, before)
             .into_iter()
             .map(|knob| (knob.name, knob.value.to_string()))
             .collect();
@@ -65,6 +69,31 @@ pub fn analyze(project: &Project, parent: &str) -> Result<Change> {
     }
     change.knobs.dedup();
     Ok(change)
+}
+
+/// `git diff -U0 parent -- editable`, and the content at `parent` of each Python file it
+/// touches (missing there: absent from the map).
+pub fn diff_against(
+    git: &Git,
+    parent: &str,
+    editable: &[String],
+) -> Result<(String, BTreeMap<String, String>), GitError> {
+    let mut args = vec!["diff", "-U0", "--no-color", "--no-ext-diff", parent, "--"];
+    args.extend(editable.iter().map(String::as_str));
+    let diff = git.run(&args)?;
+    let mut before = BTreeMap::new();
+    if diff.trim().is_empty() {
+        return Ok((diff, before));
+    }
+    for file in python::changed_lines_from_diff(&diff).into_keys() {
+        if !file.ends_with(".py") {
+            continue;
+        }
+        if let Ok(text) = git.run(&["show", &format!("{parent}:{file}")]) {
+            before.insert(file, text);
+        }
+    }
+    Ok((diff, before))
 }
 
 /// A hash of the added and removed lines only, so the same edit hashes the same on any parent.

@@ -6,6 +6,7 @@ pub mod change;
 pub mod collect;
 mod lane;
 pub mod noise;
+pub mod prefetch;
 pub mod preflight;
 pub mod record;
 pub mod recovery;
@@ -124,15 +125,21 @@ pub fn run_experiment(
     // Python's start-up overlaps preflight's git calls; the result is read at step 2.
     let syntax =
         crate::checks::syntax::SyntaxCheck::start(&project.work, &project.config.run.editable);
+    // Git's answers are asked while the state loads (see `prefetch`).
+    let prefetch = prefetch::Prefetch::start(project);
     let (mut state, _) = project.load()?;
-    recovery::settle_own(
+    let settled = recovery::settle_own(
         project,
         &mut state,
         "dfh was stopped before the run finished",
     )?;
+    let mut answers = prefetch.finish(settled.is_some());
     let mut warnings = Vec::new();
-    let target = preflight(project, &mut state, options, &mut warnings)?;
-    let change = change::analyze(project, &target.parent)?;
+    let target = preflight(project, &mut state, options, &mut warnings, &mut answers)?;
+    let prefetched = answers
+        .as_mut()
+        .and_then(|answers| answers.take_diff(&target.parent));
+    let change = change::analyze(project, &target.parent, prefetched)?;
     let (tried, repeat) = change::tried_before(
         &state,
         &change,
@@ -163,18 +170,19 @@ pub fn run_experiment(
 
     pause_point("commit");
     let message = format!("exp {}: {}", target.number, target.title);
-    let commit = project
-        .git
-        .commit_paths(
+    let tree = answers
+        .as_mut()
+        .and_then(|answers| answers.take_tree(&target.parent));
+    let commit = match tree {
+        Some(tree) => project.git.commit_tree(&target.parent, &tree, &message),
+        None => project.git.commit_paths(
             &target.parent,
             &project.config.run.editable,
             &message,
-            &match project.lane {
-                Some(lane) => crate::lanes::scratch_index(&project.root, lane),
-                None => project.path(paths::SCRATCH_INDEX),
-            },
-        )
-        .context("cannot commit the experiment")?;
+            &project.scratch_index(),
+        ),
+    }
+    .context("cannot commit the experiment")?;
     pause_point("execute");
     let plan = runs::RunPlan {
         experiment: target.number,
@@ -393,6 +401,7 @@ pub fn run_experiment(
 
     drop(brief);
     let next = next_step(project, &decision, target.number, target.attempt, abandoned);
+    crate::journal::release(state);
     Ok(RunOutcome {
         experiment: target.number,
         attempt: target.attempt,
@@ -423,6 +432,7 @@ fn preflight(
     state: &mut State,
     options: &RunOptions,
     warnings: &mut Vec<String>,
+    answers: &mut Option<prefetch::Answers>,
 ) -> Result<Target> {
     if state.initialized.is_none() {
         return Err(Refusal::new(
@@ -505,7 +515,12 @@ fn preflight(
     };
     let refusal = match preflight::check_readonly(project, state) {
         Err(refusal) => Some(refusal),
-        Ok(()) => preflight::check_changes(project)?.err(),
+        Ok(()) => {
+            let status = answers
+                .as_mut()
+                .and_then(|answers| answers.take_status(&target.parent));
+            preflight::check_changes(project, status)?.err()
+        }
     };
     if let Some(refusal) = refusal {
         reject(project, &target, "preflight", &refusal)?;

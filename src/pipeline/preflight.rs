@@ -43,11 +43,19 @@ fn is_code(path: &str) -> bool {
         .is_some_and(|extension| EXTENSIONS.contains(&extension))
 }
 
-/// Refuses a working tree with changes outside the editable files and the notes.
-pub fn check_changes(project: &Project) -> Result<Result<(), Refusal>, GitError> {
+/// Refuses a working tree with changes outside the editable files and the notes; `prefetched`
+/// is `git status` as asked earlier, if it was.
+pub fn check_changes(
+    project: &Project,
+    prefetched: Option<Vec<crate::vcs::Change>>,
+) -> Result<Result<(), Refusal>, GitError> {
     let editable = &project.config.run.editable;
+    let changes = match prefetched {
+        Some(changes) => changes,
+        None => project.git.status()?,
+    };
     let mut outside: Vec<String> = Vec::new();
-    for change in project.git.status()? {
+    for change in changes {
         let readonly = project.config.run.readonly.contains(&change.path);
         if editable.contains(&change.path) || readonly || is_note(&change.path) {
             continue;

@@ -14,7 +14,7 @@ use crate::crash::Diagnosis;
 use crate::decide::round;
 use crate::hypothesis;
 use crate::journal::{Outcome, State};
-use crate::method::planning::write_hypotheses;
+use crate::method::planning::write_hypotheses_parts;
 use crate::project::{paths, Project};
 use crate::results;
 
@@ -88,7 +88,7 @@ pub fn results_row(project: &Project, record: &Record<'_>) -> Result<()> {
             seconds: Some(record.seconds),
         },
     )
-    .context("cannot write results.tsv")
+    .context("cannot append to results.tsv")
 }
 
 /// The lines of the `### Result` block.
@@ -133,21 +133,43 @@ pub fn hypothesis_result(project: &Project, record: &Record<'_>) -> Result<Optio
     // it and starts over when it changed, so the agent's edit is never overwritten.
     for _ in 0..5 {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let appended = crate::method::planning::edit_entry(&text, record.experiment, |text| {
+        let appended = crate::method::planning::edit_entry_tail(&text, record.experiment, |text| {
             hypothesis::append_result(text, record.experiment, &block)
         });
-        let updated = match appended {
+        let (kept, tail) = match appended {
             Ok(updated) => updated,
             Err(error) => return Ok(Some(format!("docs/hypotheses.md not updated: {error}"))),
         };
-        if std::fs::read_to_string(&path).unwrap_or_default() == text {
-            write_hypotheses(project, &updated)?;
+        if unchanged(&path, text.as_bytes()) {
+            write_hypotheses_parts(project, &[&text[..kept], &tail])?;
             return Ok(None);
         }
     }
     Ok(Some(
         "docs/hypotheses.md not updated: it kept changing while dfh wrote the result".into(),
     ))
+}
+
+/// True when the file at `path` still holds `expected` (a missing file holds nothing); read
+/// in small pieces, as the file may be long.
+fn unchanged(path: &std::path::Path, expected: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return expected.is_empty();
+    };
+    let mut buffer = vec![0; 64 * 1024];
+    let mut rest = expected;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return rest.is_empty(),
+            Ok(count) => match rest.strip_prefix(&buffer[..count]) {
+                Some(remaining) => rest = remaining,
+                None => return false,
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// A crash class seen three times or more is appended to docs/constraints.md, once.

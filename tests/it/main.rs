@@ -26,4 +26,5 @@ mod rigor;
 mod run;
 mod security;
 mod slurm;
+mod status;
 mod support;
