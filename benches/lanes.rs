@@ -105,6 +105,7 @@ fn calibrate() -> u64 {
     let script = TRAIN.replace("__ITERATIONS__", &probe.to_string());
     let start = Instant::now();
     let status = Command::new("python3")
+        .env("PATH", path_with_real_python())
         .args(["-c", &script])
         .stdout(Stdio::null())
         .status()
@@ -123,10 +124,27 @@ fn slurm_answers() -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// `PATH` with the real python3's directory first: a pyenv shim adds hundreds of
+/// milliseconds to each python3 start (the training script, the agent, the syntax check),
+/// which is this machine's setup, not dfh's cost.
+fn path_with_real_python() -> String {
+    let executable = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_default();
+    match Path::new(&executable).parent() {
+        Some(directory) if !executable.is_empty() => format!("{}:{path}", directory.display()),
+        _ => path,
+    }
+}
+
 fn command(dfh: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(dfh);
     command
         .current_dir(dir)
+        .env("PATH", path_with_real_python())
         .args(args)
         .env("GIT_AUTHOR_NAME", "bench")
         .env("GIT_AUTHOR_EMAIL", "bench@example.com")
@@ -271,7 +289,8 @@ fn render(rows: &[Row], iterations: u64, experiments: u32, slurm: bool) -> Strin
         "## Lanes\n\nExperiments per hour of `dfh loop` (one lane, the project's own tree) against `dfh loop --lanes 2`: \
          {experiments} experiments after an untimed baseline, median of {rounds} rounds (one lane and two alternate in \
          order). The training script is CPU-bound pure Python, about 5 s on one idle core ({iterations} iterations); \
-         the agent is scripted (python3: `dfh plan`, change LR, `dfh learn`). Release build, one run per decision \
+         the agent is scripted (python3: `dfh plan`, change LR, `dfh learn`); children find the real python3 first on PATH \
+         (a pyenv shim adds hundreds of milliseconds to each start). Release build, one run per decision \
          (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, {}.\n\n\
          | executor | one lane (exp/h) | two lanes (exp/h) | two lanes vs one, median | each round | target |\n\
          |---|---:|---:|---:|---|---:|\n",
