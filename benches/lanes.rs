@@ -67,7 +67,7 @@ fn main() {
     };
     let mut rows = Vec::new();
     for kind in kinds {
-        let mut samples: Vec<(u32, f64)> = Vec::new();
+        let mut samples: Vec<(u32, f64, f64)> = Vec::new();
         for round in 0..rounds {
             // Alternating order, so a slow spell of the machine does not favour one side.
             let order = if round % 2 == 0 { [1u32, 2] } else { [2, 1] };
@@ -75,10 +75,11 @@ fn main() {
                 let dir = scratch.path().join(format!("{kind}-{lanes}-{round}"));
                 let (seconds, ran) = measure(&dfh, &dir, kind, lanes, experiments, iterations);
                 let per_hour = f64::from(ran) * 3600.0 / seconds;
+                let training = mean_training_seconds(&dir);
                 eprintln!(
-                    "{kind} round {round} {lanes} lane(s): {ran} experiments in {seconds:.1} s = {per_hour:.0}/h"
+                    "{kind} round {round} {lanes} lane(s): {ran} experiments in {seconds:.1} s = {per_hour:.0}/h, training {training:.1} s a run"
                 );
-                samples.push((lanes, per_hour));
+                samples.push((lanes, per_hour, training));
             }
         }
         rows.push(Row::of(kind, &samples));
@@ -99,20 +100,26 @@ fn dfh_binary() -> PathBuf {
     panic!("no dfh binary: run `cargo build --release` first");
 }
 
-/// ITERATIONS for a run of about 5 s on one idle core.
+/// ITERATIONS for a run of about 5 s on one idle core: the fastest of three probes, so a
+/// busy moment of the machine does not inflate it.
 fn calibrate() -> u64 {
-    let probe = 2_000_000u64;
+    let probe = 4_000_000u64;
     let script = TRAIN.replace("__ITERATIONS__", &probe.to_string());
-    let start = Instant::now();
-    let status = Command::new("python3")
-        .env("PATH", path_with_real_python())
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .status()
-        .expect("python3");
-    assert!(status.success());
-    let seconds = start.elapsed().as_secs_f64().max(0.01);
-    (probe as f64 * 5.0 / seconds) as u64
+    let fastest = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new("python3")
+                .env("PATH", path_with_real_python())
+                .args(["-c", &script])
+                .stdout(Stdio::null())
+                .status()
+                .expect("python3");
+            assert!(status.success());
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+        .max(0.01);
+    (probe as f64 * 5.0 / fastest) as u64
 }
 
 fn slurm_answers() -> bool {
@@ -253,28 +260,44 @@ fn measure(
     (seconds, ran)
 }
 
-/// One executor's result: experiments per hour of each round, one lane and two.
+/// One executor's result: experiments per hour of each round, one lane and two, and the
+/// training seconds of a run (results.tsv) in each.
 struct Row {
     kind: String,
     one: Vec<f64>,
     two: Vec<f64>,
+    training_one: Vec<f64>,
+    training_two: Vec<f64>,
 }
 
 impl Row {
-    fn of(kind: &str, samples: &[(u32, f64)]) -> Self {
-        let pick = |lanes: u32| -> Vec<f64> {
+    fn of(kind: &str, samples: &[(u32, f64, f64)]) -> Self {
+        let pick = |lanes: u32, field: fn(&(u32, f64, f64)) -> f64| -> Vec<f64> {
             samples
                 .iter()
                 .filter(|sample| sample.0 == lanes)
-                .map(|sample| sample.1)
+                .map(field)
                 .collect()
         };
         Self {
             kind: kind.to_string(),
-            one: pick(1),
-            two: pick(2),
+            one: pick(1, |sample| sample.1),
+            two: pick(2, |sample| sample.1),
+            training_one: pick(1, |sample| sample.2),
+            training_two: pick(2, |sample| sample.2),
         }
     }
+}
+
+/// The mean `seconds` of the timed experiments in results.tsv (the baseline left out).
+fn mean_training_seconds(dir: &Path) -> f64 {
+    let text = std::fs::read_to_string(dir.join("results.tsv")).unwrap_or_default();
+    let seconds: Vec<f64> = text
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split('\t').nth(7)?.parse().ok())
+        .collect();
+    seconds.iter().sum::<f64>() / seconds.len().max(1) as f64
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -292,8 +315,8 @@ fn render(rows: &[Row], iterations: u64, experiments: u32, slurm: bool) -> Strin
          the agent is scripted (python3: `dfh plan`, change LR, `dfh learn`); children find the real python3 first on PATH \
          (a pyenv shim adds hundreds of milliseconds to each start). Release build, one run per decision \
          (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, {}.\n\n\
-         | executor | one lane (exp/h) | two lanes (exp/h) | two lanes vs one, median | each round | target |\n\
-         |---|---:|---:|---:|---|---:|\n",
+         | executor | one lane (exp/h) | two lanes (exp/h) | two lanes vs one, median | each round | training s a run, one lane / two | target |\n\
+         |---|---:|---:|---:|---|---:|---:|\n",
         humantime::format_rfc3339_seconds(std::time::SystemTime::now())
     );
     for row in rows {
@@ -305,10 +328,12 @@ fn render(rows: &[Row], iterations: u64, experiments: u32, slurm: bool) -> Strin
             .map(|(one, two)| format!("{:.2}×", two / one))
             .collect();
         text.push_str(&format!(
-            "| {} | {one:.0} | {two:.0} | **{:.2}×** | {} | ≥ 1.8× |\n",
+            "| {} | {one:.0} | {two:.0} | **{:.2}×** | {} | {:.1} / {:.1} | ≥ 1.8× |\n",
             row.kind,
             two / one,
-            each.join(", ")
+            each.join(", "),
+            median(&row.training_one),
+            median(&row.training_two)
         ));
     }
     if !slurm {
