@@ -98,7 +98,19 @@ pub fn fan_out(
                 }
                 Err(_) => emit(LaneLine::Text(lane, line)),
             },
-            Ok((_, None)) => open -= 1,
+            Ok((lane, None)) => {
+                open -= 1;
+                // A lane that stopped with an error stops the others after their current step
+                // (they could otherwise wait for its distillation for ever).
+                let failed = children
+                    .iter_mut()
+                    .find(|(other, _)| *other == lane)
+                    .and_then(|(_, child)| child.wait().ok())
+                    .is_some_and(|status| !status.success());
+                if failed {
+                    let _ = std::fs::write(project.path(super::STOP_FILE), "a lane failed\n");
+                }
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }

@@ -335,7 +335,9 @@ with open(os.path.join(os.environ["AGENT_STATE"], f"lane{lane}.log"), "a") as lo
 def call(*args):
     return subprocess.run([dfh, "--json", *args], capture_output=True, text=True).stdout
 
-if step == "plan":
+if step in ("plan", "fix") and lane == int(os.environ.get("BROKEN_LANE", "0")):
+    pass  # this lane's agent breaks the rules: it changes nothing
+elif step == "plan":
     call("plan", "--title", f"lane {lane} step {number}", "--hypothesis", "a higher LR helps",
          "--expected", "val_bpb ~0.5", "--inspired-by", "docs/strategy.md", "--risk", "none",
          "--direction", f"lr-{lane}")
@@ -346,11 +348,13 @@ elif step == "learn":
     call("learn", str(number), f"lane {lane} learned from {number}")
 "###;
 
-#[test]
-fn the_loop_runs_two_lanes_with_their_own_agents() {
-    let state = tempfile::tempdir().expect("agent state dir");
+/// A project for `dfh loop --lanes` with the lane agent; one run per experiment.
+fn loop_project(sleep: &str) -> TestEnv {
     let env = TestEnv::with_files(&[
-        ("train.py", &TRAIN.replace("SLEEP = 0", "SLEEP = 1")),
+        (
+            "train.py",
+            &TRAIN.replace("SLEEP = 0", &format!("SLEEP = {sleep}")),
+        ),
         ("prepare.py", "SEQ = 8\n"),
         ("agent.py", LANE_AGENT),
     ]);
@@ -358,8 +362,55 @@ fn the_loop_runs_two_lanes_with_their_own_agents() {
     let config = env
         .read("dfh.toml")
         .replace("repeats = 3 ", "repeats = 1 ")
-        .replace("confirm = true ", "confirm = false");
+        .replace("confirm = true ", "confirm = false")
+        .replace("[executor]", "[agent]\ntimeout = \"20s\"\n\n[executor]");
     env.write("dfh.toml", &config);
+    env
+}
+
+#[test]
+fn a_lane_that_fails_stops_the_others() {
+    let state = tempfile::tempdir().expect("agent state dir");
+    let env = loop_project("0");
+    let output = env
+        .command(&[
+            "loop",
+            "--lanes",
+            "2",
+            "--max-experiments",
+            "200",
+            "--agent",
+            "python3 agent.py",
+        ])
+        .env("DFH_BIN", crate::support::DFH)
+        .env("AGENT_STATE", state.path())
+        .env("BROKEN_LANE", "2")
+        .output()
+        .expect("run dfh loop --lanes 2");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("lane 2 (exit 1) stopped with an error"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("lane 2") && stdout.contains("rejected plan step"),
+        "{stdout}"
+    );
+    // Lane 1 stopped after its current step instead of running its 100 experiments.
+    let rows = env.read("results.tsv").lines().count() - 1;
+    assert!(rows < 50, "lane 1 went on: {rows} rows");
+    assert!(
+        !env.path(".dfh/stop").exists(),
+        "the stop file was left behind"
+    );
+}
+
+#[test]
+fn the_loop_runs_two_lanes_with_their_own_agents() {
+    let state = tempfile::tempdir().expect("agent state dir");
+    let env = loop_project("1");
     let output = env
         .command(&[
             "--json",
