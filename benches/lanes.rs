@@ -311,7 +311,8 @@ fn render(rows: &[Row], iterations: u64, experiments: u32, slurm: bool) -> Strin
     let mut text = format!(
         "## Lanes\n\nExperiments per hour of `dfh loop` (one lane, the project's own tree) against `dfh loop --lanes 2`: \
          {experiments} experiments after an untimed baseline, median of {rounds} rounds (one lane and two alternate in \
-         order). The training script is CPU-bound pure Python, about 5 s on one idle core ({iterations} iterations); \
+         order). The training script is CPU-bound pure Python, calibrated to about 5 s on one idle core \
+         ({iterations} iterations; this machine's speed drifts, so the table gives the seconds a run really took); \
          the agent is scripted (python3: `dfh plan`, change LR, `dfh learn`); children find the real python3 first on PATH \
          (a pyenv shim adds hundreds of milliseconds to each start). Release build, one run per decision \
          (repeats = 1, confirm = false, no distillation: `[distill] every = 1000`), 2 shared cores, {}.\n\n\
