@@ -21,6 +21,7 @@ pub mod distill;
 pub mod driver;
 pub mod env;
 pub mod executor;
+pub mod heap;
 pub mod hypothesis;
 pub mod import;
 pub mod journal;
@@ -48,5 +49,6 @@ use std::process::ExitCode;
 /// Parses arguments, runs the command and maps its result to an exit code:
 /// 0 done, 1 failed, 2 usage, 3 refused by a check (the message teaches the fix).
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    heap::prefer_huge_pages();
     commands::main(args)
 }
