@@ -179,11 +179,5 @@ fn the_next_run_completes_the_record_before_it_starts() {
     env.set_lr("0.35");
     env.dfh_ok(&["run"]);
     kept.assert_kept(&env);
-    let experiments: Vec<String> = env
-        .read("results.tsv")
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').nth(5).unwrap().to_string())
-        .collect();
-    assert_eq!(experiments, ["1", "2", "3"]);
+    assert_eq!(env.result_experiments(), ["1", "2", "3"]);
 }

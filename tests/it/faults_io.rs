@@ -18,6 +18,14 @@ fn after_baseline() -> TestEnv {
 }
 
 /// The next experiment runs and is recorded: the state is consistent again.
+/// A train.py better than the baseline (LR 0.3) that also runs `code` while it trains.
+fn better_train_that(env: &TestEnv, code: &str) {
+    env.write(
+        "train.py",
+        &TRAIN.replace("LR = 0.1", &format!("LR = 0.3\n{code}")),
+    );
+}
+
 fn next_run_works(env: &TestEnv, kept: &Kept, number: u32) {
     env.write("train.py", &TRAIN.replace("LR = 0.1", "LR = 0.3"));
     let run = env.dfh_ok(&["run"]);
@@ -336,12 +344,9 @@ fn a_read_only_file_edited_by_the_agent_is_refused_and_left_as_edited() {
 fn hypotheses_md_edited_by_the_agent_during_the_run_keeps_the_edit() {
     let env = after_baseline();
     let kept = env.keep(USER_FILES);
-    env.write(
-        "train.py",
-        &TRAIN.replace(
-            "LR = 0.1",
-            "LR = 0.3\nnote = 'Agent note during the run: try warmup next.'\nif note not in open('docs/hypotheses.md').read():\n    with open('docs/hypotheses.md', 'a') as notes:\n        notes.write('\\n' + note + '\\n')",
-        ),
+    better_train_that(
+        &env,
+        "note = 'Agent note during the run: try warmup next.'\nif note not in open('docs/hypotheses.md').read():\n    with open('docs/hypotheses.md', 'a') as notes:\n        notes.write('\\n' + note + '\\n')",
     );
     env.dfh_ok(&["run"]);
     kept.assert_kept(&env);
@@ -391,12 +396,9 @@ fn a_2_gb_log_that_is_not_utf8_is_scanned_and_diagnosed() {
 fn metrics_deleted_mid_run_is_recreated() {
     let env = after_baseline();
     let kept = env.keep(USER_FILES);
-    env.write(
-        "train.py",
-        &TRAIN.replace(
-            "LR = 0.1",
-            "LR = 0.3\nimport shutil\nshutil.rmtree('metrics', ignore_errors=True)",
-        ),
+    better_train_that(
+        &env,
+        "import shutil\nshutil.rmtree('metrics', ignore_errors=True)",
     );
     env.dfh_ok(&["run"]);
     kept.assert_kept(&env);

@@ -30,24 +30,6 @@ fn with_baseline(extra_config: &str) -> TestEnv {
     env
 }
 
-fn plan_lane(env: &TestEnv, lane: u32, title: &str) -> crate::support::Run {
-    env.dfh(&[
-        "plan",
-        "--lane",
-        &lane.to_string(),
-        "--title",
-        title,
-        "--hypothesis",
-        "A change that tests one idea.",
-        "--expected",
-        "val_bpb ~0.85",
-        "--inspired-by",
-        "docs/strategy.md",
-        "--risk",
-        "none",
-    ])
-}
-
 /// Sets LR and SLEEP in lane `lane`'s train.py.
 fn edit_lane(env: &TestEnv, lane: u32, lr: &str, sleep: &str) {
     let path = format!(".dfh/lanes/{lane}/train.py");
@@ -88,6 +70,25 @@ fn finish(child: Child) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("run JSON")
 }
 
+/// Plans lanes 1 and 2, sets each one's (LR, SLEEP), runs both at once and returns their
+/// `dfh run --json` outcomes.
+fn race(
+    env: &TestEnv,
+    one: (&str, &str, &str),
+    two: (&str, &str, &str),
+) -> (serde_json::Value, serde_json::Value) {
+    for (lane, (title, lr, sleep)) in [(1, one), (2, two)] {
+        let planned = env.plan_in_lane(lane, title);
+        assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+        // The plan names the worktree the change goes into.
+        let worktree = format!(".dfh/lanes/{lane}");
+        assert!(planned.stdout.contains(&worktree), "{}", planned.stdout);
+        edit_lane(env, lane, lr, sleep);
+    }
+    let (lane1, lane2) = (spawn_run(env, 1), spawn_run(env, 2));
+    (finish(lane1), finish(lane2))
+}
+
 fn events_of(env: &TestEnv, kind: &str) -> Vec<serde_json::Value> {
     env.journal_events()
         .into_iter()
@@ -106,17 +107,13 @@ fn line_of(env: &TestEnv, path: &str, prefix: &str) -> String {
 #[test]
 fn two_lanes_run_at_once_and_the_later_winner_is_judged_fairly() {
     let env = with_baseline("");
-    let first = plan_lane(&env, 1, "Higher LR");
-    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
-    assert!(first.stdout.contains(".dfh/lanes/1"), "{}", first.stdout);
-    assert_eq!(plan_lane(&env, 2, "Slightly higher LR").code, 0);
     // Lane 1 finishes first with the larger gain; lane 2, started from the same best,
     // finishes later with a smaller one.
-    edit_lane(&env, 1, "0.2", "1");
-    edit_lane(&env, 2, "0.15", "3");
-    let lane1 = spawn_run(&env, 1);
-    let lane2 = spawn_run(&env, 2);
-    let (one, two) = (finish(lane1), finish(lane2));
+    let (one, two) = race(
+        &env,
+        ("Higher LR", "0.2", "1"),
+        ("Slightly higher LR", "0.15", "3"),
+    );
 
     // Numbers are global and given at plan time; both ran at once.
     assert_eq!(
@@ -158,13 +155,7 @@ fn two_lanes_run_at_once_and_the_later_winner_is_judged_fairly() {
     assert_eq!(line_of(&env, ".dfh/lanes/2/train.py", "LR = "), "LR = 0.1");
 
     // One results.tsv and one hypotheses.md, in experiment order.
-    let rows: Vec<String> = env
-        .read("results.tsv")
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').nth(5).unwrap_or_default().to_string())
-        .collect();
-    assert_eq!(rows, ["1", "2", "3"]);
+    assert_eq!(env.result_experiments(), ["1", "2", "3"]);
     let hypotheses = env.read("docs/hypotheses.md");
     assert_eq!(
         hypotheses.matches("### Result\nval_bpb: ").count(),
@@ -173,7 +164,7 @@ fn two_lanes_run_at_once_and_the_later_winner_is_judged_fairly() {
     );
 
     // The next plan in lane 2 moves its worktree to the new best.
-    assert_eq!(plan_lane(&env, 2, "Another idea").code, 0);
+    assert_eq!(env.plan_in_lane(2, "Another idea").code, 0);
     assert_eq!(line_of(&env, ".dfh/lanes/2/train.py", "LR = "), "LR = 0.2");
     assert_eq!(
         env.git(&["-C", ".dfh/lanes/2", "rev-parse", "HEAD"]),
@@ -185,13 +176,7 @@ fn two_lanes_run_at_once_and_the_later_winner_is_judged_fairly() {
 #[test]
 fn a_later_winner_that_beats_the_new_best_too_becomes_the_best() {
     let env = with_baseline("");
-    assert_eq!(plan_lane(&env, 1, "Small step").code, 0);
-    assert_eq!(plan_lane(&env, 2, "Big step").code, 0);
-    edit_lane(&env, 1, "0.15", "1");
-    edit_lane(&env, 2, "0.3", "3");
-    let lane1 = spawn_run(&env, 1);
-    let lane2 = spawn_run(&env, 2);
-    let (one, two) = (finish(lane1), finish(lane2));
+    let (one, two) = race(&env, ("Small step", "0.15", "1"), ("Big step", "0.3", "3"));
     assert_eq!(one["status"], "keep");
     assert_eq!(two["status"], "keep");
     let reason = two["reason"].as_str().unwrap_or_default();
@@ -207,7 +192,7 @@ fn a_later_winner_that_beats_the_new_best_too_becomes_the_best() {
 #[test]
 fn another_command_leaves_a_running_lane_alone_and_a_killed_one_is_settled() {
     let env = with_baseline("");
-    assert_eq!(plan_lane(&env, 1, "Slow run").code, 0);
+    assert_eq!(env.plan_in_lane(1, "Slow run").code, 0);
     edit_lane(&env, 1, "0.2", "30");
     let mut lane1 = spawn_run(&env, 1);
     let child_pid = || {
@@ -226,7 +211,7 @@ fn another_command_leaves_a_running_lane_alone_and_a_killed_one_is_settled() {
     let status = env.status();
     assert_eq!(status["lanes"][0]["lane"], 1, "{status}");
     assert_eq!(status["lanes"][0]["experiment"], 2, "{status}");
-    assert_eq!(plan_lane(&env, 2, "Meanwhile").code, 0);
+    assert_eq!(env.plan_in_lane(2, "Meanwhile").code, 0);
     assert!(
         alive(pid),
         "the training of lane 1 was stopped by another command"
@@ -265,14 +250,14 @@ fn each_lane_gets_its_gpus_and_a_lane_without_gpus_is_refused() {
         "kind = \"local\"\ngpus = [\"3\", \"5,6\"]",
     );
     env.write("dfh.toml", &config);
-    assert_eq!(plan_lane(&env, 2, "On two GPUs").code, 0);
+    assert_eq!(env.plan_in_lane(2, "On two GPUs").code, 0);
     edit_lane(&env, 2, "0.2", "0");
     let run = finish(spawn_run(&env, 2));
     let log = env.read(run["log"].as_str().unwrap_or_default());
     assert!(log.contains("gpus: 5,6"), "{log}");
     assert!(log.contains("lane: 2"), "{log}");
 
-    assert_eq!(plan_lane(&env, 3, "No GPU left").code, 0);
+    assert_eq!(env.plan_in_lane(3, "No GPU left").code, 0);
     let refused = env.dfh(&["run", "--lane", "3"]);
     assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
     assert!(
@@ -286,7 +271,7 @@ fn each_lane_gets_its_gpus_and_a_lane_without_gpus_is_refused() {
 fn lanes_start_from_a_baseline_and_a_lane_needs_its_plan() {
     let env = TestEnv::with_files(&[("train.py", TRAIN), ("prepare.py", "SEQ = 8\n")]);
     env.dfh_ok(&["init"]);
-    let refused = plan_lane(&env, 1, "Too early");
+    let refused = env.plan_in_lane(1, "Too early");
     assert_eq!(refused.code, 3);
     assert!(
         refused.stderr.contains("run the baseline first"),
@@ -303,7 +288,7 @@ fn lanes_start_from_a_baseline_and_a_lane_needs_its_plan() {
         refused.stderr
     );
     // From inside a lane's worktree, dfh knows its lane.
-    assert_eq!(plan_lane(&env, 1, "Inside").code, 0);
+    assert_eq!(env.plan_in_lane(1, "Inside").code, 0);
     edit_lane(&env, 1, "0.2", "0");
     let mut command = env.command(&["--json", "run"]);
     command.current_dir(env.path(".dfh/lanes/1"));
@@ -368,25 +353,29 @@ fn loop_project(sleep: &str) -> TestEnv {
     env
 }
 
+/// `dfh loop --lanes 2` with the lane agent (its log in `state`), `extra` flags, and the
+/// agent of lane `broken` breaking the rules.
+fn lanes_loop(
+    env: &TestEnv,
+    state: &std::path::Path,
+    extra: &[&str],
+    broken: Option<u32>,
+) -> std::process::Output {
+    let mut args = vec!["loop", "--lanes", "2", "--agent", "python3 agent.py"];
+    args.extend_from_slice(extra);
+    env.command(&args)
+        .env("DFH_BIN", crate::support::DFH)
+        .env("AGENT_STATE", state)
+        .env("BROKEN_LANE", broken.unwrap_or(0).to_string())
+        .output()
+        .expect("run dfh loop --lanes 2")
+}
+
 #[test]
 fn a_lane_that_fails_stops_the_others() {
     let state = tempfile::tempdir().expect("agent state dir");
     let env = loop_project("0");
-    let output = env
-        .command(&[
-            "loop",
-            "--lanes",
-            "2",
-            "--max-experiments",
-            "200",
-            "--agent",
-            "python3 agent.py",
-        ])
-        .env("DFH_BIN", crate::support::DFH)
-        .env("AGENT_STATE", state.path())
-        .env("BROKEN_LANE", "2")
-        .output()
-        .expect("run dfh loop --lanes 2");
+    let output = lanes_loop(&env, state.path(), &["--max-experiments", "200"], Some(2));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -411,21 +400,12 @@ fn a_lane_that_fails_stops_the_others() {
 fn the_loop_runs_two_lanes_with_their_own_agents() {
     let state = tempfile::tempdir().expect("agent state dir");
     let env = loop_project("1");
-    let output = env
-        .command(&[
-            "--json",
-            "loop",
-            "--lanes",
-            "2",
-            "--max-experiments",
-            "7",
-            "--agent",
-            "python3 agent.py",
-        ])
-        .env("DFH_BIN", crate::support::DFH)
-        .env("AGENT_STATE", state.path())
-        .output()
-        .expect("run dfh loop --lanes 2");
+    let output = lanes_loop(
+        &env,
+        state.path(),
+        &["--json", "--max-experiments", "7"],
+        None,
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -505,8 +485,8 @@ fn the_loop_runs_two_lanes_with_their_own_agents() {
 #[test]
 fn results_stay_in_experiment_order_when_a_later_experiment_finishes_first() {
     let env = with_baseline("");
-    assert_eq!(plan_lane(&env, 1, "Slow").code, 0);
-    assert_eq!(plan_lane(&env, 2, "Fast").code, 0);
+    assert_eq!(env.plan_in_lane(1, "Slow").code, 0);
+    assert_eq!(env.plan_in_lane(2, "Fast").code, 0);
     edit_lane(&env, 1, "0.12", "3");
     edit_lane(&env, 2, "0.11", "0");
     let slow = spawn_run(&env, 1);
@@ -526,11 +506,5 @@ fn results_stay_in_experiment_order_when_a_later_experiment_finishes_first() {
         .filter_map(|event| event["experiment"].as_u64())
         .collect();
     assert_eq!(decided, [1, 3, 2], "#3 did not finish first");
-    let rows: Vec<String> = env
-        .read("results.tsv")
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').nth(5).unwrap_or_default().to_string())
-        .collect();
-    assert_eq!(rows, ["1", "2", "3"]);
+    assert_eq!(env.result_experiments(), ["1", "2", "3"]);
 }

@@ -429,19 +429,7 @@ print(f"val_bpb: {{1.0 - LR:.6f}}")
     env.plan("baseline");
     env.dfh_ok(&["run"]);
     for (lane, lr) in [(1, "0.2"), (2, "0.15")] {
-        let planned = env.dfh(&[
-            "plan",
-            "--lane",
-            &lane.to_string(),
-            "--title",
-            &format!("lane {lane}"),
-            "--hypothesis",
-            "A change that tests one idea.",
-            "--expected",
-            "val_bpb ~0.85",
-            "--inspired-by",
-            "docs/strategy.md",
-        ]);
+        let planned = env.plan_in_lane(lane, &format!("lane {lane}"));
         assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
         let path = format!(".dfh/lanes/{lane}/train.py");
         let text = env

@@ -139,19 +139,24 @@ impl TestEnv {
 
     /// Plans an experiment with a citation that always resolves.
     pub fn plan(&self, title: &str) -> Run {
-        self.dfh_ok(&[
-            "plan",
-            "--title",
-            title,
-            "--hypothesis",
-            "A change that tests one idea.",
-            "--expected",
-            "val_bpb ~0.85",
-            "--inspired-by",
-            "docs/strategy.md",
-            "--risk",
-            "none",
-        ])
+        self.dfh_ok(&plan_args(title))
+    }
+
+    /// Plans lane `lane`'s experiment as `plan` does; the caller checks the outcome.
+    pub fn plan_in_lane(&self, lane: u32, title: &str) -> Run {
+        let lane = lane.to_string();
+        let mut args = plan_args(title);
+        args.extend(["--lane", lane.as_str()]);
+        self.dfh(&args)
+    }
+
+    /// The `exp` column of results.tsv, row by row.
+    pub fn result_experiments(&self) -> Vec<String> {
+        self.read("results.tsv")
+            .lines()
+            .skip(1)
+            .map(|line| line.split('\t').nth(5).unwrap_or_default().to_string())
+            .collect()
     }
 
     /// Sets LR in train.py (the metric is 1 - LR).
@@ -175,6 +180,23 @@ impl TestEnv {
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"])
     }
+}
+
+/// `dfh plan` with a valid hypothesis titled `title`.
+fn plan_args(title: &str) -> Vec<&str> {
+    vec![
+        "plan",
+        "--title",
+        title,
+        "--hypothesis",
+        "A change that tests one idea.",
+        "--expected",
+        "val_bpb ~0.85",
+        "--inspired-by",
+        "docs/strategy.md",
+        "--risk",
+        "none",
+    ]
 }
 
 pub struct Run {
