@@ -42,14 +42,17 @@ impl ProjectLock {
 
     /// Takes the lock only when it is free at once: `None` when another process holds it.
     pub fn try_take(path: &Path) -> Option<Self> {
-        let mut file = open(path).ok()?;
-        if !try_lock(&file) {
-            return None;
-        }
+        let file = open(path).ok()?;
+        try_lock(&file).then(|| Self::claim(file, "dfh (settling)", true))
+    }
+
+    /// Writes the holder's record into the lock file it just locked.
+    fn claim(mut file: File, command: &str, brief: bool) -> Self {
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
-        let _ = file.write_all(record("dfh (settling)", true).as_bytes());
-        Some(Self { _file: file })
+        // One write, so a reader never sees half a record.
+        let _ = file.write_all(record(command, brief).as_bytes());
+        Self { _file: file }
     }
 
     fn take(path: &Path, command: &str, brief: bool) -> Result<Self, LockError> {
@@ -87,11 +90,7 @@ impl ProjectLock {
                 command: command.to_string(),
             });
         }
-        let _ = file.set_len(0);
-        let _ = file.seek(SeekFrom::Start(0));
-        // One write, so a reader never sees half a record.
-        let _ = file.write_all(record(command, brief).as_bytes());
-        Ok(Self { _file: file })
+        Ok(Self::claim(file, command, brief))
     }
 }
 

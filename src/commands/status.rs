@@ -70,8 +70,13 @@ pub fn run(context: &Context, _args: StatusArgs) -> anyhow::Result<ExitCode> {
     // whole state's time; settling an unfinished run needs the whole state.
     let snapshot = project.path(paths::SNAPSHOT);
     let folded = project.journal.fold_outline(&snapshot)?;
+    // A lane whose dfh is still running it needs no settling (and no whole state).
     let unsettled = folded.state.running.is_some()
-        || !folded.state.lanes.is_empty()
+        || folded
+            .state
+            .lanes
+            .keys()
+            .any(|lane| recovery::orphaned(&project, *lane).is_some())
         || crate::pipeline::record::pending(&project).is_some();
     let (mut state, skipped) = if unsettled {
         project.load()?

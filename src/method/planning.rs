@@ -240,11 +240,9 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         _ => None,
     };
     write_hypotheses(project, &updated)?;
-    let mut event = planned_event(number, &new_entry, prediction, line);
-    if let Event::Planned(planned) = &mut event {
-        planned.lane = lane;
-    }
-    project.journal.append(&[event])?;
+    project
+        .journal
+        .append(&[planned_event(number, &new_entry, prediction, line, lane)])?;
     Ok(Planned {
         experiment: number,
         title: request.title.clone(),
@@ -256,7 +254,13 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
     })
 }
 
-fn planned_event(number: u32, entry: &NewEntry, prediction: Option<f64>, line: usize) -> Event {
+fn planned_event(
+    number: u32,
+    entry: &NewEntry,
+    prediction: Option<f64>,
+    line: usize,
+    lane: Option<u32>,
+) -> Event {
     Event::Planned(crate::journal::Planned {
         at: now(),
         experiment: number,
@@ -269,7 +273,7 @@ fn planned_event(number: u32, entry: &NewEntry, prediction: Option<f64>, line: u
         again: entry.again.clone(),
         prediction,
         line: Some(line),
-        lane: None,
+        lane,
     })
 }
 
@@ -321,7 +325,8 @@ pub fn adopt_written_entry(project: &Project, state: &mut State) -> Result<Adopt
         .prediction
         .as_ref()
         .map(|prediction| prediction.value);
-    let event = planned_event(number, &new_entry, prediction, entry.line);
+    // Only the project's own tree adopts a hand-written entry; lanes plan with `dfh plan`.
+    let event = planned_event(number, &new_entry, prediction, entry.line, None);
     project.journal.append(std::slice::from_ref(&event))?;
     state.apply(&event);
     Ok(Adoption::Adopted {
@@ -339,8 +344,8 @@ pub fn no_hypothesis(project: &Project, state: &State) -> Refusal {
     let number = state.next_number();
     if let Some(lane) = project.lane {
         return Refusal::new(format!(
-            "no pending hypothesis in lane {lane}. Plan before you perturb: run `dfh plan --lane {lane} --title T --hypothesis H --expected E --inspired-by REF` (it moves the lane's worktree to the best), change the editable files in {}, then run `dfh run --lane {lane}` again",
-            project.work.display()
+            "no pending hypothesis in lane {lane}. Plan before you perturb: run `dfh plan --lane {lane} --title T --hypothesis H --expected E --inspired-by REF` (it moves the lane's worktree to the best), change the editable files in {}/{lane}, then run `dfh run --lane {lane}` again",
+            crate::lanes::DIR
         ));
     }
     Refusal::new(format!(

@@ -109,12 +109,11 @@ pub fn run_experiment(
         None => "dfh run".to_string(),
     };
     if let Some(lane) = project.lane {
-        std::fs::create_dir_all(project.path(crate::lanes::DIR))
-            .with_context(|| format!("cannot create {}", crate::lanes::DIR))?;
+        // The worktree lives in .dfh/lanes, beside the lane's lock file.
         if !project.work.join(".git").exists() {
             return Err(Refusal::new(format!(
-                "lane {lane} has no worktree yet ({}); plan its first experiment with `dfh plan --lane {lane} ...`, which creates it at the current best",
-                project.work.display()
+                "lane {lane} has no worktree yet ({}/{lane}); plan its first experiment with `dfh plan --lane {lane} ...`, which creates it at the current best",
+                crate::lanes::DIR
             ))
             .into());
         }

@@ -52,8 +52,7 @@ fn settle_runs(
         let _held = if own_lane == Some(lane) {
             None
         } else {
-            let lock = crate::lanes::lock_path(&project.root, lane);
-            match crate::lock::ProjectLock::try_take(&lock) {
+            match orphaned(project, lane) {
                 Some(held) => Some(held),
                 // Its dfh is alive and running it.
                 None => continue,
@@ -63,6 +62,11 @@ fn settle_runs(
         settled.get_or_insert(one);
     }
     Ok(settled)
+}
+
+/// Lane `lane`'s lock, when no dfh holds it: its run in the journal has no harness left.
+pub fn orphaned(project: &Project, lane: u32) -> Option<crate::lock::ProjectLock> {
+    crate::lock::ProjectLock::try_take(&crate::lanes::lock_path(&project.root, lane))
 }
 
 fn settle_one(

@@ -62,3 +62,39 @@ fn teaching_messages() {
         insta::assert_snapshot!("crash_diagnosis", run.stdout);
     });
 }
+
+#[test]
+fn lane_messages() {
+    let env = TestEnv::with_files(&[("train.py", TRAIN), ("prepare.py", PREPARE)]);
+    env.dfh_ok(&["init"]);
+    let config = env
+        .read("dfh.toml")
+        .replace("repeats = 3", "repeats = 1")
+        .replace("kind = \"local\"", "kind = \"local\"\ngpus = [\"0\"]");
+    env.write("dfh.toml", &config);
+    let settings = settings();
+    settings.bind(|| {
+        let early = env.plan_in_lane(1, "too early");
+        assert_eq!(early.code, 3, "{}", early.stderr);
+        insta::assert_snapshot!("lane_before_a_baseline", early.stderr);
+        env.plan("baseline");
+        env.dfh_ok(&["run"]);
+        insta::assert_snapshot!(
+            "lane_without_a_worktree",
+            refusal(&env, &["run", "--lane", "1"])
+        );
+        assert_eq!(env.plan_in_lane(2, "second lane").code, 0);
+        insta::assert_snapshot!("lane_without_gpus", refusal(&env, &["run", "--lane", "2"]));
+        env.write("dfh.toml", &config.replace("gpus = [\"0\"]", ""));
+        assert_eq!(env.plan_in_lane(1, "first lane").code, 0);
+        env.write(
+            ".dfh/lanes/1/train.py",
+            &TRAIN.replace("LR = 0.1", "LR = 0.3"),
+        );
+        env.dfh_ok(&["run", "--lane", "1"]);
+        insta::assert_snapshot!(
+            "lane_without_a_hypothesis",
+            refusal(&env, &["run", "--lane", "1"])
+        );
+    });
+}
