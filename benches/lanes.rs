@@ -8,12 +8,17 @@
 //!     ROUNDS=5 EXPERIMENTS=12 cargo bench --bench lanes   # ROUNDS=3, EXPERIMENTS=8 by default
 #![expect(
     clippy::expect_used,
-    clippy::panic,
     reason = "a benchmark stops at the first broken step"
 )]
 
-use std::path::{Path, PathBuf};
+#[path = "figures/measure.rs"]
+#[expect(dead_code, reason = "the lanes benchmark uses the runner only")]
+mod measure;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
+
+use measure::Runner;
 use std::time::Instant;
 
 /// Busy work in pure Python: ITERATIONS is calibrated so that one run takes about 5 s alone.
@@ -48,13 +53,15 @@ elif step == "learn":
 "###;
 
 fn main() {
-    let dfh = dfh_binary();
+    // Children find the real python3 first on PATH: a pyenv shim adds hundreds of
+    // milliseconds to each python3 start, which is this machine's setup, not dfh's cost.
+    let runner = Runner::new(env!("CARGO_BIN_EXE_dfh"));
     let experiments: u32 = std::env::var("EXPERIMENTS")
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(8);
     let scratch = tempfile::tempdir().expect("temp dir");
-    let iterations = calibrate();
+    let iterations = calibrate(&runner);
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|text| text.parse().ok())
@@ -73,7 +80,7 @@ fn main() {
             let order = if round % 2 == 0 { [1u32, 2] } else { [2, 1] };
             for lanes in order {
                 let dir = scratch.path().join(format!("{kind}-{lanes}-{round}"));
-                let (seconds, ran) = measure(&dfh, &dir, kind, lanes, experiments, iterations);
+                let (seconds, ran) = measure(&runner, &dir, kind, lanes, experiments, iterations);
                 let per_hour = f64::from(ran) * 3600.0 / seconds;
                 let training = mean_training_seconds(&dir);
                 eprintln!(
@@ -89,28 +96,16 @@ fn main() {
     write_section(&section);
 }
 
-fn dfh_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for profile in ["release", "debug"] {
-        let path = root.join("target").join(profile).join("dfh");
-        if path.exists() {
-            return path;
-        }
-    }
-    panic!("no dfh binary: run `cargo build --release` first");
-}
-
 /// ITERATIONS for a run of about 5 s on one idle core: the fastest of three probes, so a
 /// busy moment of the machine does not inflate it.
-fn calibrate() -> u64 {
+fn calibrate(runner: &Runner) -> u64 {
     let probe = 4_000_000u64;
     let script = TRAIN.replace("__ITERATIONS__", &probe.to_string());
     let fastest = (0..3)
         .map(|_| {
             let start = Instant::now();
-            let status = Command::new("python3")
-                .env("PATH", path_with_real_python())
-                .args(["-c", &script])
+            let status = runner
+                .command(Path::new("."), Path::new("python3"), &["-c", &script])
                 .stdout(Stdio::null())
                 .status()
                 .expect("python3");
@@ -131,57 +126,19 @@ fn slurm_answers() -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// `PATH` with the real python3's directory first: a pyenv shim adds hundreds of
-/// milliseconds to each python3 start (the training script, the agent, the syntax check),
-/// which is this machine's setup, not dfh's cost.
-fn path_with_real_python() -> String {
-    let executable = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
-        .unwrap_or_default();
-    let path = std::env::var("PATH").unwrap_or_default();
-    match Path::new(&executable).parent() {
-        Some(directory) if !executable.is_empty() => format!("{}:{path}", directory.display()),
-        _ => path,
-    }
-}
-
-fn command(dfh: &Path, dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(dfh);
+/// `dfh args` in `dir`, the scripted agent told where dfh is.
+fn dfh(runner: &Runner, dir: &Path, args: &[&str]) -> Command {
+    let mut command = runner.command(dir, &runner.dfh, args);
     command
-        .current_dir(dir)
-        .env("PATH", path_with_real_python())
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("DFH_BIN", dfh)
+        .env("DFH_BIN", &runner.dfh)
         .stdin(Stdio::null());
     command
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .stdout(Stdio::null())
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
 /// A project with its baseline run, then the timed loop: (seconds, experiments that ran).
 fn measure(
-    dfh: &Path,
+    runner: &Runner,
     dir: &Path,
     kind: &str,
     lanes: u32,
@@ -196,10 +153,19 @@ fn measure(
     .expect("train.py");
     std::fs::write(dir.join("prepare.py"), "SEQ = 8\n").expect("prepare.py");
     std::fs::write(dir.join("agent.py"), AGENT).expect("agent.py");
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", "initial"]);
-    let init = command(dfh, dir, &["init"]).output().expect("dfh init");
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-qm", "initial"],
+    ] {
+        let status = runner
+            .command(dir, Path::new("git"), args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    }
+    let init = dfh(runner, dir, &["init"]).output().expect("dfh init");
     assert!(
         init.status.success(),
         "{}",
@@ -213,8 +179,8 @@ fn measure(
         .replace("kind = \"local\"", &format!("kind = \"{kind}\""));
     std::fs::write(dir.join("dfh.toml"), config).expect("dfh.toml");
     // The baseline, not timed.
-    let baseline = command(
-        dfh,
+    let baseline = dfh(
+        runner,
         dir,
         &[
             "loop",
@@ -245,7 +211,7 @@ fn measure(
         args.extend(["--lanes", &lanes_text]);
     }
     let start = Instant::now();
-    let output = command(dfh, dir, &args).output().expect("dfh loop");
+    let output = dfh(runner, dir, &args).output().expect("dfh loop");
     let seconds = start.elapsed().as_secs_f64();
     assert!(
         output.status.success(),
