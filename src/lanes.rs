@@ -89,7 +89,10 @@ pub struct Prepared {
 /// Creates lane `lane`'s worktree at the current best, or moves an existing one there. Edits in
 /// the worktree are carried along (`git reset --keep`); when they conflict with the new best, the
 /// lane stays where it is and its next experiment is compared with the best it was made on.
-pub fn prepare(project: &Project, lane: u32, best_commit: &str, best: u32) -> Result<Prepared> {
+pub fn prepare(project: &Project, lane: u32, best: &crate::journal::Best) -> Result<Prepared> {
+    // An imported best may have no commit: the project's HEAD holds it then.
+    let best_commit = best.commit.as_deref().unwrap_or("HEAD");
+    let best = best.experiment;
     let path = dir(&project.root, lane);
     let main = Git::new(project.root.clone());
     let branch = branch(lane);

@@ -193,8 +193,7 @@ pub fn drive(
         }
         if let (Some(lane), Some(best)) = (lane, state.best.as_ref()) {
             // The plan is made on the current best.
-            let commit = best.commit.clone().unwrap_or_else(|| "HEAD".into());
-            crate::lanes::prepare(project, lane, &commit, best.experiment)?;
+            crate::lanes::prepare(project, lane, best)?;
         }
         let number = state.next_number();
         let rejection = feedback

@@ -230,8 +230,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
     }
     let prepared = match (lane, best) {
         (Some(lane), Some(best)) => {
-            let commit = best.commit.clone().unwrap_or_else(|| "HEAD".into());
-            let prepared = crate::lanes::prepare(project, lane, &commit, best.experiment)?;
+            let prepared = crate::lanes::prepare(project, lane, &best)?;
             if let Some(kept_back) = &prepared.kept_back {
                 warnings.push(format!("lane {lane}: {kept_back}"));
             }
