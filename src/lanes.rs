@@ -96,9 +96,14 @@ pub fn prepare(project: &Project, lane: u32, best: &crate::journal::Best) -> Res
     let path = dir(&project.root, lane);
     let main = Git::new(project.root.clone());
     let branch = branch(lane);
+    std::fs::create_dir_all(project.root.join(DIR))
+        .with_context(|| format!("cannot create {DIR}"))?;
+    // `git worktree add` and `prune` of two lanes at once break each other's admin files.
+    let _worktrees = crate::lock::ProjectLock::acquire(
+        &project.root.join(DIR).join("worktrees.lock"),
+        &format!("dfh: preparing lane {lane}"),
+    )?;
     if !path.join(".git").exists() {
-        std::fs::create_dir_all(project.root.join(DIR))
-            .with_context(|| format!("cannot create {DIR}"))?;
         // A worktree removed by hand leaves its registration behind; prune it first.
         main.run(&["worktree", "prune"])?;
         main.run(&[
