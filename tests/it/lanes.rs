@@ -89,6 +89,14 @@ fn race(
     (finish(lane1), finish(lane2))
 }
 
+/// The reason a user reads, kept as a snapshot beside the other messages.
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
 fn events_of(env: &TestEnv, kind: &str) -> Vec<serde_json::Value> {
     env.journal_events()
         .into_iter()
@@ -151,6 +159,7 @@ fn two_lanes_run_at_once_and_the_later_winner_is_judged_fairly() {
     let reason = two["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("superseded"), "{reason}");
     assert!(reason.contains("#2 reached 0.8"), "{reason}");
+    snapshot("lane_superseded", reason);
     assert_eq!(two["best_before"].as_f64(), Some(0.9));
     assert_eq!(line_of(&env, ".dfh/lanes/2/train.py", "LR = "), "LR = 0.1");
 
@@ -181,6 +190,7 @@ fn a_later_winner_that_beats_the_new_best_too_becomes_the_best() {
     assert_eq!(two["status"], "keep");
     let reason = two["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("also better than #2"), "{reason}");
+    snapshot("lane_also_better_than_the_new_best", reason);
     assert_eq!(env.status()["best"]["experiment"], 3);
     assert_eq!(
         env.git(&["rev-parse", "main"]),
