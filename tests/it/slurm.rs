@@ -428,14 +428,15 @@ print(f"val_bpb: {{1.0 - LR:.6f}}")
     );
     env.plan("baseline");
     env.dfh_ok(&["run"]);
-    for (lane, lr) in [(1, "0.2"), (2, "0.15")] {
+    // Lane 1 trains for 4 s and lane 2 for 7 s, so lane 1 decides first whatever the load.
+    for (lane, lr, sleep) in [(1, "0.2", "4"), (2, "0.15", "7")] {
         let planned = env.plan_in_lane(lane, &format!("lane {lane}"));
         assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
         let path = format!(".dfh/lanes/{lane}/train.py");
         let text = env
             .read(&path)
             .replace("LR = 0.1", &format!("LR = {lr}"))
-            .replace("SLEEP = 0", "SLEEP = 4");
+            .replace("SLEEP = 0", &format!("SLEEP = {sleep}"));
         env.write(&path, &text);
     }
     let spawn = |lane: &str| {
