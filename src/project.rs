@@ -146,6 +146,13 @@ impl Project {
         Ok((folded.state, folded.skipped))
     }
 
+    /// The state as `dfh run` reads it when it starts (see `journal::snapshot::run_view`):
+    /// every experiment, with all of its fields only where a run needs them.
+    pub fn load_for_run(&self) -> Result<(State, Vec<SkippedLine>), ProjectError> {
+        let folded = self.journal.fold_run(&self.path(paths::SNAPSHOT))?;
+        Ok((folded.state, folded.skipped))
+    }
+
     /// Reads every event of the journal (for commands that need more than the state) and
     /// folds them; slower than `load` on a long journal.
     pub fn load_events(&self) -> Result<(State, Loaded), ProjectError> {

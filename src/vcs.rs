@@ -198,7 +198,10 @@ impl Git {
     }
 
     /// The tree of `parent` with the working-tree content of `paths`, built in a scratch index
-    /// (removed afterwards): the user's index is never read or written.
+    /// (the user's index is never read or written). The scratch index is kept between runs:
+    /// `<index>.base` names `paths` and the commits whose tree it holds apart from `paths`, so
+    /// a run on one of them (the last experiment, or the kept commit it started from) skips
+    /// reading the whole tree again.
     pub fn tree_with(
         &self,
         parent: &str,
@@ -207,24 +210,49 @@ impl Git {
     ) -> Result<String, GitError> {
         let index = scratch_index.to_string_lossy().into_owned();
         let with_index = [("GIT_INDEX_FILE", index.as_str())];
-        self.run_with_env(&["read-tree", parent], &with_index)?;
+        let base = ScratchBase::path(scratch_index);
+        let reusable = scratch_index.exists() && ScratchBase::read(&base, paths).holds(parent);
+        if !reusable {
+            // Gone first: a harness killed while the index is rebuilt leaves no stale base.
+            let _ = std::fs::remove_file(&base);
+            self.run_with_env(&["read-tree", parent], &with_index)?;
+            ScratchBase::start(paths, parent).write(&base);
+        }
         let mut add = vec!["add", "--all", "--"];
         add.extend(paths.iter().map(String::as_str));
         self.run_with_env(&add, &with_index)?;
         let tree = self.run_with_env(&["write-tree"], &with_index)?;
-        let _ = std::fs::remove_file(scratch_index);
         Ok(tree.trim().to_string())
     }
 
-    /// A commit of `tree` on top of `parent`; the branch is not moved.
+    /// Notes that the scratch index holds exactly the tree of `commit` (just committed from
+    /// it), so the next experiment on top of `commit` reuses it.
+    pub fn scratch_holds(&self, scratch_index: &Path, paths: &[String], commit: &str) {
+        let base = ScratchBase::path(scratch_index);
+        let mut known = ScratchBase::read(&base, paths);
+        if !known.commits.is_empty() {
+            known.commits.push(commit.to_string());
+            known.write(&base);
+        }
+    }
+
+    /// A commit of `tree` on top of `parent`; the branch is not moved. The user's identity is
+    /// used when git has one configured; otherwise the commit is dfh's. The first try forbids
+    /// git to guess an identity (`user.useConfigOnly`), so that one git process answers the
+    /// common case; only a failed try asks git which parts are configured.
     pub fn commit_tree(&self, parent: &str, tree: &str, message: &str) -> Result<String, GitError> {
+        let arguments = ["commit-tree", tree, "-p", parent, "-m", message];
+        let mut first = vec!["-c", "user.useConfigOnly=true"];
+        first.extend(arguments);
+        if let Ok(commit) = self.run(&first) {
+            return Ok(commit.trim().to_string());
+        }
         let identity = self.identity_env()?;
         let vars: Vec<(&str, &str)> = identity
             .iter()
             .map(|(key, value)| (*key, value.as_str()))
             .collect();
-        let commit =
-            self.run_with_env(&["commit-tree", tree, "-p", parent, "-m", message], &vars)?;
+        let commit = self.run_with_env(&arguments, &vars)?;
         Ok(commit.trim().to_string())
     }
 
@@ -293,7 +321,13 @@ impl Git {
 
     /// Sets the index entries of `paths` to their content in HEAD (the worktree is untouched).
     pub fn reset_index_paths(&self, paths: &[String]) -> Result<(), GitError> {
-        let mut args = vec!["reset", "-q", "HEAD", "--"];
+        self.reset_index_paths_to("HEAD", paths)
+    }
+
+    /// Sets the index entries of `paths` to their content at `commit` (the worktree is
+    /// untouched).
+    pub fn reset_index_paths_to(&self, commit: &str, paths: &[String]) -> Result<(), GitError> {
+        let mut args = vec!["reset", "-q", commit, "--"];
         args.extend(paths.iter().map(String::as_str));
         self.run(&args).map(|_| ())
     }
@@ -423,6 +457,66 @@ fn kind_of(xy: &str) -> ChangeKind {
         ChangeKind::Added
     } else {
         ChangeKind::Modified
+    }
+}
+
+/// What `<scratch index>.base` says: the editable paths the index was built for, and the
+/// commits whose tree it holds apart from them, oldest first.
+struct ScratchBase {
+    paths: String,
+    commits: Vec<String>,
+}
+
+impl ScratchBase {
+    /// Commits remembered; older ones are dropped.
+    const KEEP: usize = 8;
+
+    fn path(scratch_index: &Path) -> PathBuf {
+        let mut name = scratch_index.as_os_str().to_owned();
+        name.push(".base");
+        PathBuf::from(name)
+    }
+
+    fn start(paths: &[String], commit: &str) -> Self {
+        Self {
+            paths: Self::key(paths),
+            commits: vec![commit.to_string()],
+        }
+    }
+
+    /// The base for `paths`; empty when the file is missing or was written for other paths.
+    fn read(file: &Path, paths: &[String]) -> Self {
+        let key = Self::key(paths);
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let mut lines = text.lines();
+        let commits = if lines.next() == Some(key.as_str()) {
+            lines.map(str::to_string).collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            paths: key,
+            commits,
+        }
+    }
+
+    fn holds(&self, commit: &str) -> bool {
+        self.commits.iter().any(|known| known == commit)
+    }
+
+    fn write(&self, file: &Path) {
+        let skip = self.commits.len().saturating_sub(Self::KEEP);
+        let mut text = format!("{}\n", self.paths);
+        for commit in &self.commits[skip..] {
+            text.push_str(commit);
+            text.push('\n');
+        }
+        let _ = std::fs::write(file, text);
+    }
+
+    /// One line naming the paths (NUL cannot occur in a path).
+    fn key(paths: &[String]) -> String {
+        format!("paths {}", paths.join("\u{0}").escape_default())
     }
 }
 

@@ -36,17 +36,25 @@ pub fn journal(dir: &Path) -> String {
         std::hint::black_box(folded);
     });
     assert!(from_snapshot, "the outline was not used");
+    let run_view = measure::in_process(9, || {
+        let folded = journal.fold_run(&snapshot).unwrap();
+        from_snapshot &= folded.from_snapshot;
+        std::hint::black_box(folded);
+    });
+    assert!(from_snapshot, "the run view was not used");
     format!(
         "10,000 experiments: a {:.1} MB journal of {} lines; `.dfh/state.snapshot` {:.1} MB \
-         (bincode of the folded state and of its outline — every experiment with only the fields \
-         `dfh status` reads —, checked against the journal's first and last 4 KiB before its \
-         offset).\n\n| figure | measured |\n|---|---:|\n\
+         (bincode of the folded state, of its outline — every experiment with only the fields \
+         `dfh status` reads — and of its run view — the outline plus what `dfh run` reads of every \
+         experiment, and the best and unsettled experiments whole —, checked against the \
+         journal's first and last 4 KiB before its offset).\n\n| figure | measured |\n|---|---:|\n\
          | read and fold the whole journal, median of 9 | {} |\n\
          | first load: full fold and snapshot write | {} |\n\
          | load from the snapshot (+ empty tail), median of 9 | {} |\n\
-         | load the outline only (`dfh status`), median of 9 | {} |\n\n\
-         Every command that reads the state (`brief`, `plan`, `run`, `show`, ...) pays the \
-         whole-state line, `dfh status` the outline's; the snapshot is rewritten once the tail \
+         | load the outline only (`dfh status`), median of 9 | {} |\n\
+         | load the run view (`dfh run`), median of 9 | {} |\n\n\
+         Every command that reads the state (`brief`, `plan`, `show`, ...) pays the \
+         whole-state line, `dfh status` the outline's, `dfh run` the run view's; the snapshot is rewritten once the tail \
          after it passes 64 KiB (about 50 experiments), so the tail costs at most about a \
          millisecond more.\n",
         journal_bytes as f64 / 1e6,
@@ -58,6 +66,7 @@ pub fn journal(dir: &Path) -> String {
         ms(write.median),
         ms(cached.median),
         ms(outline.median),
+        ms(run_view.median),
     )
 }
 

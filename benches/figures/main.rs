@@ -34,6 +34,11 @@ fn main() {
         println!("{}", start.elapsed().as_nanos());
         return;
     }
+    // The journal figures alone, on a project that exists: `-- --journal-only DIR`.
+    if let Some(index) = arguments.iter().position(|arg| arg == "--journal-only") {
+        println!("{}", in_process::journal(Path::new(&arguments[index + 1])));
+        return;
+    }
     // The child that ingests an events file alone, so that its peak RSS is the ingest's.
     if let Some(index) = arguments.iter().position(|arg| arg == "--ingest-only") {
         let data = dfh::diagnostics::ingest_events(Path::new(&arguments[index + 1])).unwrap();

@@ -125,14 +125,23 @@ impl Journal {
     /// `snapshot::outline`); otherwise the whole state, as `fold` gives it. For `dfh status`
     /// only: every other reader needs the whole state.
     pub fn fold_outline(&self, snapshot: &Path) -> Result<Folded, JournalError> {
+        self.fold_part(snapshot, snapshot::Part::Outline)
+    }
+
+    /// As `fold_outline`, from the snapshot's run view (see `snapshot::run_view`): for the
+    /// first load of `dfh run` only.
+    pub fn fold_run(&self, snapshot: &Path) -> Result<Folded, JournalError> {
+        self.fold_part(snapshot, snapshot::Part::Run)
+    }
+
+    fn fold_part(&self, snapshot: &Path, part: snapshot::Part) -> Result<Folded, JournalError> {
         let Some(mut file) = self.open()? else {
             return Ok(Folded::default());
         };
         let length = file.metadata().map_or(u64::MAX, |meta| meta.len());
-        let cached =
-            snapshot::read(snapshot, &mut file, snapshot::Part::Outline).filter(|cached| {
-                length.saturating_sub(cached.position.bytes) <= snapshot::REWRITE_AFTER
-            });
+        let cached = snapshot::read(snapshot, &mut file, part).filter(|cached| {
+            length.saturating_sub(cached.position.bytes) <= snapshot::REWRITE_AFTER
+        });
         let Some(cached) = cached else {
             return self.fold(snapshot);
         };

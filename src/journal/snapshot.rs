@@ -7,10 +7,11 @@
 //! truncated, replaced or rewritten journal (any insertion or deletion before the offset)
 //! falls back to the full fold. Written to a temporary file and renamed over the old one.
 //!
-//! Format: 8 magic bytes, then bincode (varint) of a `Header`, then two bodies: the outline
-//! (the state with each experiment cut down to what `dfh status` reads, see `outline`), then
-//! the whole state. `dfh status` reads the header and the outline only; every other command
-//! reads the whole state. The fields that the journal's JSON leaves out when empty are written
+//! Format: 8 magic bytes, then bincode (varint) of a `Header`, then three bodies: the outline
+//! (the state with each experiment cut down to what `dfh status` reads, see `outline`), the
+//! run view (what `dfh run` reads, see `run_view`), then the whole state. `dfh status` reads
+//! the header and the outline only, `dfh run` the run view; every other command reads the
+//! whole state. The fields that the journal's JSON leaves out when empty are written
 //! too while a snapshot is encoded (see `omit_none`): bincode has no field names and reads
 //! every field in order.
 
@@ -22,9 +23,9 @@ use std::path::Path;
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 
-use super::{Experiment, Position, SkippedLine, State};
+use super::{Experiment, Outcome, Phase, Position, SkippedLine, State};
 
-const MAGIC: &[u8; 8] = b"DFHSNAP2";
+const MAGIC: &[u8; 8] = b"DFHSNAP3";
 
 /// Bytes hashed at the start of the journal and right before the snapshot's offset.
 const WINDOW: u64 = 4096;
@@ -60,9 +61,12 @@ struct Header {
     /// Hashes of the journal's first `WINDOW` bytes and of the `WINDOW` bytes before the offset.
     head: u64,
     tail: u64,
-    /// Length and hash of the encoded outline, which comes first, and of the whole state.
+    /// Length and hash of the encoded outline, which comes first, of the run view, and of the
+    /// whole state.
     outline_length: u64,
     outline_hash: u64,
+    run_length: u64,
+    run_hash: u64,
     body_length: u64,
     body_hash: u64,
 }
@@ -72,6 +76,8 @@ struct Header {
 pub enum Part {
     /// Every experiment with only the fields `dfh status` reads (see `outline`).
     Outline,
+    /// The outline and what `dfh run` reads besides (see `run_view`).
+    Run,
     Whole,
 }
 
@@ -128,14 +134,25 @@ pub fn read(path: &Path, journal: &mut File, part: Part) -> Option<Cached> {
     }
     let rest = rest.get(usize::try_from(cursor.position()).ok()?..)?;
     let outline_length = usize::try_from(header.outline_length).ok()?;
-    if rest.len() as u64 != header.outline_length.checked_add(header.body_length)? {
+    let run_length = usize::try_from(header.run_length).ok()?;
+    let total = header
+        .outline_length
+        .checked_add(header.run_length)?
+        .checked_add(header.body_length)?;
+    if rest.len() as u64 != total {
         return None;
     }
-    let (outline, body) = rest.split_at(outline_length);
+    let (outline, rest) = rest.split_at(outline_length);
+    let (run, body) = rest.split_at(run_length);
     if hash(SEED, outline) != header.outline_hash {
         return None;
     }
-    if part == Part::Whole && hash(SEED, body) != header.body_hash {
+    let intact = match part {
+        Part::Outline => true,
+        Part::Run => hash(SEED, run) == header.run_hash,
+        Part::Whole => hash(SEED, body) == header.body_hash,
+    };
+    if !intact {
         return None;
     }
     let (head, tail) = journal_hashes(journal, header.position.bytes).ok()??;
@@ -144,6 +161,7 @@ pub fn read(path: &Path, journal: &mut File, part: Part) -> Option<Cached> {
     }
     let chosen = match part {
         Part::Outline => outline,
+        Part::Run => run,
         Part::Whole => body,
     };
     let body: Body = options().deserialize(chosen).ok()?;
@@ -216,6 +234,12 @@ pub fn write(
         skipped,
     })
     .map_err(std::io::Error::other)?;
+    let run = run_view(state);
+    let run = encode(&BodyRef {
+        state: &run,
+        skipped,
+    })
+    .map_err(std::io::Error::other)?;
     let body = encode(&BodyRef { state, skipped }).map_err(std::io::Error::other)?;
     let header = Header {
         schema: SCHEMA,
@@ -224,6 +248,8 @@ pub fn write(
         tail,
         outline_length: outline.len() as u64,
         outline_hash: hash(SEED, &outline),
+        run_length: run.len() as u64,
+        run_hash: hash(SEED, &run),
         body_length: body.len() as u64,
         body_hash: hash(SEED, &body),
     };
@@ -232,6 +258,7 @@ pub fn write(
         .serialize_into(&mut text, &header)
         .map_err(std::io::Error::other)?;
     text.extend_from_slice(&outline);
+    text.extend_from_slice(&run);
     text.extend_from_slice(&body);
     let temporary = path.with_extension(format!("snapshot.{}.tmp", std::process::id()));
     let written = File::create(&temporary)
@@ -259,6 +286,42 @@ pub fn outline(state: &mut State) -> State {
         .map(|(number, experiment)| (*number, outline_of(experiment)))
         .collect();
     outline
+}
+
+/// The state as `dfh run` reads it: the outline of every experiment, plus what a run reads of
+/// any experiment — its change's hash and knobs (has it been tried?), its learning, and the
+/// commit of a kept one (where a lane started from) — and every field of the experiments a
+/// run can take up or compare against: the best, and any that is not settled for good
+/// (planned, running, crashed or timed out). Folding journal events onto a run view gives the
+/// run view of their fold, as for the outline; code other than `dfh run`'s own reads the
+/// whole state.
+pub fn run_view(state: &mut State) -> State {
+    let experiments = std::mem::take(&mut state.experiments);
+    let mut view = state.clone();
+    state.experiments = experiments;
+    let best = state.best.as_ref().map(|best| best.experiment);
+    view.experiments = state
+        .experiments
+        .iter()
+        .map(|(number, experiment)| {
+            let settled = matches!(
+                experiment.phase,
+                Phase::Done(Outcome::Keep | Outcome::Discard) | Phase::Abandoned | Phase::Other
+            );
+            if !settled || Some(*number) == best {
+                return (*number, experiment.clone());
+            }
+            let mut view = outline_of(experiment);
+            view.change_hash.clone_from(&experiment.change_hash);
+            view.knobs.clone_from(&experiment.knobs);
+            view.learning.clone_from(&experiment.learning);
+            if experiment.phase == Phase::Done(Outcome::Keep) {
+                view.commit.clone_from(&experiment.commit);
+            }
+            (*number, view)
+        })
+        .collect();
+    view
 }
 
 fn outline_of(experiment: &Experiment) -> Experiment {

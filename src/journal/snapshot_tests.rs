@@ -348,6 +348,66 @@ fn the_outline_plus_tail_outlines_the_full_fold_at_any_split() {
     assert!(short_tails > 3, "too few splits read the outline");
 }
 
+/// The run view of a state, as JSON with every field.
+fn run_canonical(state: &State) -> String {
+    canonical(&snapshot::run_view(&mut state.clone()))
+}
+
+/// What `dfh run` reads is the same from the run view plus any short tail as from the whole
+/// fold: every experiment's run fields, and every field of the best and of each experiment
+/// not settled for good.
+#[test]
+fn the_run_view_plus_tail_gives_what_a_run_reads_at_any_split() {
+    let lines = every_kind(300);
+    let setup = setup(&lines);
+    let loaded = setup.journal.load().unwrap();
+    let full = State::fold(&loaded.events);
+    let expected = run_canonical(&full);
+    let whole = canonical(&full);
+    let length = std::fs::metadata(setup.journal.path()).unwrap().len() as usize;
+    let mut short_tails = 0;
+    for split in (lines.len() / 2..=lines.len()).rev().step_by(7) {
+        let covered = snapshot_after(&setup, split);
+        if length - covered > snapshot::REWRITE_AFTER as usize {
+            continue;
+        }
+        let folded = setup.journal.fold_run(&setup.snapshot).unwrap();
+        assert!(
+            folded.from_snapshot,
+            "snapshot after line {split} was not used"
+        );
+        assert!(
+            canonical(&folded.state) != whole,
+            "the run view was not read (split at {split})"
+        );
+        assert!(
+            run_canonical(&folded.state) == expected,
+            "run view differs with a split at {split}"
+        );
+        let best = full.best.as_ref().map(|best| best.experiment);
+        let mut whole_records = 0;
+        for (number, experiment) in &full.experiments {
+            let unsettled = matches!(
+                experiment.phase,
+                Phase::Pending | Phase::Running | Phase::Done(Outcome::Crash | Outcome::Timeout)
+            );
+            if unsettled || Some(*number) == best {
+                let view = &folded.state.experiments[number];
+                assert_eq!(canonical_of(view), canonical_of(experiment), "#{number}");
+                whole_records += 1;
+            }
+        }
+        assert!(whole_records > 10, "too few whole records: {whole_records}");
+        short_tails += 1;
+    }
+    assert!(short_tails > 3, "too few splits read the run view");
+}
+
+fn canonical_of(experiment: &Experiment) -> String {
+    let _encoding = snapshot::Encoding::start();
+    serde_json::to_string(experiment).unwrap()
+}
+
 #[test]
 fn a_long_tail_after_the_outline_reads_the_whole_state() {
     let lines = every_kind(300);

@@ -95,7 +95,7 @@ pub fn edit_entry_tail(
 
 /// The byte offset of the last heading of experiment `number`. Lines are tried from the end
 /// of the file, where the entry being edited almost always is, so a long log is not scanned.
-fn last_heading(text: &str, number: u32) -> Option<usize> {
+pub(crate) fn last_heading(text: &str, number: u32) -> Option<usize> {
     let pattern = format!(r"(?i)\A#{{1,6}}[ \t]*(?:experiment|expt?)\.?[ \t]*#?[ \t]*{number}\b");
     let heading = regex::Regex::new(&pattern).ok()?;
     let bytes = text.as_bytes();

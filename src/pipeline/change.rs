@@ -72,7 +72,8 @@ pub fn analyze(
 }
 
 /// `git diff -U0 parent -- editable`, and the content at `parent` of each Python file it
-/// touches (missing there: absent from the map).
+/// touches (missing there: absent from the map). That content is the working tree's with the
+/// diff undone; git is asked only when the diff cannot tell (see `python::old_text`).
 pub fn diff_against(
     git: &Git,
     parent: &str,
@@ -89,8 +90,17 @@ pub fn diff_against(
         if !file.ends_with(".py") {
             continue;
         }
-        if let Ok(text) = git.run(&["show", &format!("{parent}:{file}")]) {
-            before.insert(file, text);
+        let current = std::fs::read_to_string(git.root().join(&file)).unwrap_or_default();
+        match python::old_text(&diff, &file, &current) {
+            python::OldText::Known(text) => {
+                before.insert(file, text);
+            }
+            python::OldText::Absent => {}
+            python::OldText::Unknown => {
+                if let Ok(text) = git.run(&["show", &format!("{parent}:{file}")]) {
+                    before.insert(file, text);
+                }
+            }
         }
     }
     Ok((diff, before))

@@ -126,12 +126,16 @@ pub fn run_experiment(
         crate::checks::syntax::SyntaxCheck::start(&project.work, &project.config.run.editable);
     // Git's answers are asked while the state loads (see `prefetch`).
     let prefetch = prefetch::Prefetch::start(project);
-    let (mut state, _) = project.load()?;
+    let (mut state, _) = project.load_for_run()?;
     let settled = recovery::settle_own(
         project,
         &mut state,
         "dfh was stopped before the run finished",
     )?;
+    if settled.is_some() {
+        // Settling wrote events; the run goes on from the whole state.
+        state = project.load()?.0;
+    }
     let mut answers = prefetch.finish(settled.is_some());
     let mut warnings = Vec::new();
     let target = preflight(project, &mut state, options, &mut warnings, &mut answers)?;
@@ -182,6 +186,11 @@ pub fn run_experiment(
         ),
     }
     .context("cannot commit the experiment")?;
+    project.git.scratch_holds(
+        &project.scratch_index(),
+        &project.config.run.editable,
+        &commit,
+    );
     pause_point("execute");
     let plan = runs::RunPlan {
         experiment: target.number,
@@ -199,8 +208,10 @@ pub fn run_experiment(
     // The branch moves to the experiment only once its `started` is journaled, so a harness
     // killed in between is always found and settled by the next command.
     let first = runs::run_once_after(project, &plan, next_index, 1, on_progress, &|| {
-        move_refs(project, &state, &target, &commit)
+        move_refs(project, &state, &target, &commit)?;
+        Ok(Some(reset_index_meanwhile(project)))
     })?;
+    warnings.extend(first.warning.clone());
     let mut records = vec![first];
     next_index += 1;
 
@@ -589,11 +600,24 @@ fn move_refs(project: &Project, state: &State, target: &Target, commit: &str) ->
     project
         .git
         .update_refs(&updates)
-        .context("cannot record the experiment commit")?;
-    project
-        .git
-        .reset_index_paths(&project.config.run.editable)?;
-    Ok(())
+        .context("cannot record the experiment commit")
+}
+
+/// Sets the user's index entries of the editable files to the experiment commit the branch
+/// now names, on a second thread while the training starts (`git status` during the run then
+/// shows a clean tree). Joined once the run is over; a failure is a warning.
+fn reset_index_meanwhile(project: &Project) -> runs::Meanwhile {
+    let git = project.git.clone();
+    let editable = project.config.run.editable.clone();
+    std::thread::spawn(move || {
+        git.reset_index_paths(&editable).err().map(|error| {
+            format!(
+                "git's index still holds the last kept version of {}: {error}. Run `git reset -q -- {}` to match it to HEAD",
+                editable.join(", "),
+                editable.join(" ")
+            )
+        })
+    })
 }
 
 fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::Path) -> RunSpec {
@@ -696,17 +720,31 @@ fn apply_to_git(
         return Ok(());
     }
     let branch_ref = format!("refs/heads/{}", target.branch);
-    project
-        .git
-        .update_refs(&[(&branch_ref, &target.parent, Some(commit))])
-        .context("cannot move the branch back to the last kept commit")?;
     let editable = &project.config.run.editable;
-    if decision.outcome == Outcome::Discard || abandoned {
-        // Only the editable files go back; every other file in the tree stays as it is.
-        project.git.restore_paths(&target.parent, editable)?;
-    } else {
-        // A first crash keeps the failed code in the working tree, for the fix and --retry.
-        project.git.reset_index_paths(editable)?;
+    let restore = decision.outcome == Outcome::Discard || abandoned;
+    // The branch and the files go back at once (two git processes that touch different
+    // files): a failure of either leaves the run undecided in the journal, and the next
+    // command settles it whole.
+    let (moved, files) = std::thread::scope(|scope| {
+        let files = scope.spawn(|| {
+            if restore {
+                // Only the editable files go back; every other file in the tree stays as it is.
+                project.git.restore_paths(&target.parent, editable)
+            } else {
+                // A first crash keeps the failed code in the working tree, for the fix and
+                // --retry; only the index follows the branch.
+                project.git.reset_index_paths_to(&target.parent, editable)
+            }
+        });
+        let moved = project
+            .git
+            .update_refs(&[(&branch_ref, &target.parent, Some(commit))]);
+        (moved, files.join())
+    });
+    moved.context("cannot move the branch back to the last kept commit")?;
+    match files {
+        Ok(result) => result?,
+        Err(_) => anyhow::bail!("restoring the editable files failed unexpectedly"),
     }
     Ok(())
 }

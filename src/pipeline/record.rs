@@ -129,13 +129,19 @@ pub fn hypothesis_result(project: &Project, record: &Record<'_>) -> Result<Optio
     }
     let path = project.path(paths::HYPOTHESES);
     let block = result_block(project, record);
-    // The agent may edit the file while dfh writes it: dfh re-reads it just before replacing
-    // it and starts over when it changed, so the agent's edit is never overwritten.
+    let edit = |text: &str| hypothesis::append_result(text, record.experiment, &block);
+    // The agent may edit the file while dfh writes it: dfh checks it just before replacing it
+    // and starts over when it changed, so the agent's edit is never overwritten.
+    for _ in 0..5 {
+        match edit_in_tail(project, &path, record.experiment, &edit)? {
+            TailEdit::Written => return Ok(None),
+            TailEdit::Changed => {}
+            TailEdit::Whole => break,
+        }
+    }
     for _ in 0..5 {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let appended = crate::method::planning::edit_entry_tail(&text, record.experiment, |text| {
-            hypothesis::append_result(text, record.experiment, &block)
-        });
+        let appended = crate::method::planning::edit_entry_tail(&text, record.experiment, edit);
         let (kept, tail) = match appended {
             Ok(updated) => updated,
             Err(error) => return Ok(Some(format!("docs/hypotheses.md not updated: {error}"))),
@@ -148,6 +154,99 @@ pub fn hypothesis_result(project: &Project, record: &Record<'_>) -> Result<Optio
     Ok(Some(
         "docs/hypotheses.md not updated: it kept changing while dfh wrote the result".into(),
     ))
+}
+
+/// What `edit_in_tail` did.
+enum TailEdit {
+    Written,
+    /// The file changed while it was read: try again.
+    Changed,
+    /// The entry is not in the file's last bytes, or the edit needs the whole text.
+    Whole,
+}
+
+/// The bytes of docs/hypotheses.md read from its end when an entry is edited.
+const TAIL: u64 = 64 * 1024;
+
+/// Edits the last entry of experiment `number` when it lies in the file's last `TAIL` bytes,
+/// the usual place, reading only those bytes. An edit that adds to the end of the file is
+/// appended; any other is written to a new file — the part before the entry copied by the
+/// kernel — that replaces the old one by a rename, as a whole write does. At 10,000
+/// experiments the file is about 3 MB.
+fn edit_in_tail(
+    project: &Project,
+    path: &std::path::Path,
+    number: u32,
+    edit: &dyn Fn(&str) -> Result<String, hypothesis::EditError>,
+) -> Result<TailEdit> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(TailEdit::Whole);
+    };
+    let before = file.metadata()?;
+    let length = before.len();
+    if length <= TAIL {
+        return Ok(TailEdit::Whole);
+    }
+    let from = length - TAIL;
+    file.seek(SeekFrom::Start(from))?;
+    let mut bytes = Vec::with_capacity(TAIL as usize);
+    file.read_to_end(&mut bytes)?;
+    // From the first whole line on.
+    let Some(line) = memchr::memchr(b'\n', &bytes).map(|newline| newline + 1) else {
+        return Ok(TailEdit::Whole);
+    };
+    let Ok(text) = std::str::from_utf8(&bytes[line..]) else {
+        return Ok(TailEdit::Whole);
+    };
+    let Some(start) = crate::method::planning::last_heading(text, number) else {
+        return Ok(TailEdit::Whole);
+    };
+    let Ok(tail) = edit(&text[start..]) else {
+        return Ok(TailEdit::Whole);
+    };
+    let unchanged = |file: &std::fs::File| -> std::io::Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let now = std::fs::metadata(path)?;
+        let open = file.metadata()?;
+        Ok(now.ino() == open.ino()
+            && now.len() == length
+            && now.modified().ok() == before.modified().ok())
+    };
+    if let Some(added) = tail.strip_prefix(&text[start..]) {
+        // The entry is the end of the file and the edit adds to it: one append, as the journal
+        // does, and no copy (replacing a 3 MB file also costs its blocks' release).
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        if !unchanged(&file)? {
+            return Ok(TailEdit::Changed);
+        }
+        file.write_all(added.as_bytes())
+            .with_context(|| format!("cannot append to {}", path.display()))?;
+        return Ok(TailEdit::Written);
+    }
+    let kept = from + (line + start) as u64;
+    let temporary = project.path("docs/.hypotheses.md.dfh-new");
+    let written = std::fs::File::create(&temporary).and_then(|mut new| {
+        file.seek(SeekFrom::Start(0))?;
+        let copied = std::io::copy(&mut (&file).take(kept), &mut new)?;
+        if copied != kept {
+            return Err(std::io::Error::other(
+                "docs/hypotheses.md shrank while it was read",
+            ));
+        }
+        new.write_all(tail.as_bytes())
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error).with_context(|| format!("cannot write {}", temporary.display()));
+    }
+    if !unchanged(&file)? {
+        let _ = std::fs::remove_file(&temporary);
+        return Ok(TailEdit::Changed);
+    }
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(TailEdit::Written)
 }
 
 /// True when the file at `path` still holds `expected` (a missing file holds nothing); read

@@ -35,7 +35,14 @@ pub struct RunRecord {
     pub scan: Scan,
     pub memory_gb: Option<f64>,
     pub started: SystemTime,
+    /// What the work done while it ran reported (see `Meanwhile`).
+    pub warning: Option<String>,
 }
+
+/// Work started once the run is journaled that goes on while the training runs; joined as
+/// soon as the command is over, before anything else touches git. It answers a warning or
+/// nothing.
+pub type Meanwhile = std::thread::JoinHandle<Option<String>>;
 
 impl RunRecord {
     pub fn result(&self) -> RunResult {
@@ -63,17 +70,18 @@ pub fn run_once(
     seed: u64,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunRecord> {
-    run_once_after(project, plan, index, seed, on_progress, &|| Ok(()))
+    run_once_after(project, plan, index, seed, on_progress, &|| Ok(None))
 }
 
-/// As `run_once`, calling `after_started` once `started` is journaled, before the launch.
+/// As `run_once`, calling `after_started` once `started` is journaled, before the launch; what
+/// it leaves running is joined when the command is over.
 pub fn run_once_after(
     project: &Project,
     plan: &RunPlan<'_>,
     index: u32,
     seed: u64,
     on_progress: &mut dyn FnMut(Progress<'_>),
-    after_started: &dyn Fn() -> Result<()>,
+    after_started: &dyn Fn() -> Result<Option<Meanwhile>>,
 ) -> Result<RunRecord> {
     let log = project.log_path(plan.experiment, index);
     let suffix = if index <= 1 {
@@ -104,7 +112,7 @@ pub fn run_once_after(
         lane: project.lane,
     })])?;
     super::pause_point("started");
-    after_started()?;
+    let meanwhile = after_started()?;
     super::pause_point("launch");
     let spec = RunSpec {
         command: project.config.run.command.clone(),
@@ -162,6 +170,8 @@ pub fn run_once_after(
             slurm::run(&spec, &settings, &mut record)
         }
     };
+    // Joined before any settling below moves the branch or the files.
+    let warning = meanwhile.and_then(|work| work.join().ok().flatten());
     let report = match executed {
         Ok(report) => report,
         Err(error) => {
@@ -235,6 +245,7 @@ pub fn run_once_after(
         scan,
         memory_gb,
         started,
+        warning,
     })
 }
 

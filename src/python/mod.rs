@@ -22,7 +22,7 @@ pub mod value;
 #[cfg(test)]
 mod robustness_tests;
 
-pub use diff::changed_lines_from_diff;
+pub use diff::{changed_lines_from_diff, old_text, OldText};
 pub use expr::{ExprError, Expression, ALLOWED_FUNCTIONS};
 pub use flags::apply_command_flags;
 pub use knobs::{parse_knobs, Knob, KnobKind};

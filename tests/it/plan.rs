@@ -233,3 +233,104 @@ fn again_lets_a_repeat_run_and_shows_the_earlier_outcome() {
         run.stdout
     );
 }
+
+/// docs/hypotheses.md grows by an entry per experiment (about 3 MB at 10,000): dfh reads only
+/// its end to write a Result, and every byte before the entry survives, multi-byte characters
+/// at the edge of what it reads included. An entry followed by more text than that is still
+/// found.
+#[test]
+fn results_are_written_into_a_long_hypotheses_file() {
+    let env = TestEnv::autoresearch();
+    let path = "docs/hypotheses.md";
+    let preamble: String = (0..3000)
+        .map(|line| format!("- note {line}: σ-scaled warm-up, β₂ = 0.95 — see docs/papers\n"))
+        .collect();
+    let original = env.read(path);
+    env.write(path, &format!("{original}\n{preamble}"));
+    let before = env.read(path);
+    assert!(before.len() > 150 * 1024);
+    env.plan("baseline");
+    env.dfh_ok(&["run"]);
+    let text = env.read(path);
+    assert!(
+        text.starts_with(&before),
+        "the text before the entry changed"
+    );
+    let entry = &text[text.find("## Experiment 1 — baseline").expect("entry 1")..];
+    assert!(entry.contains("### Result\nval_bpb: 0.9"), "{entry}");
+
+    // An entry followed by 100 KB of the agent's notes.
+    let run = env.dfh_ok(&plan_args("Higher LR", "Experiment 1"));
+    assert!(
+        run.stdout.contains("planned experiment 2"),
+        "{}",
+        run.stdout
+    );
+    let planned = env.read(path);
+    let notes: String = preamble
+        .lines()
+        .take(2000)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(notes.len() > 100 * 1024);
+    env.write(path, &format!("{planned}\n{notes}"));
+    env.set_lr("0.2");
+    env.dfh_ok(&["run"]);
+    let text = env.read(path);
+    let entry = &text[text.find("## Experiment 2 — Higher LR").expect("entry 2")..];
+    assert_eq!(entry.matches("### Result").count(), 1, "{entry}");
+    assert!(text[..text.find("## Experiment 2").unwrap()].starts_with(&before));
+}
+
+/// `dfh run` reads a cut-down state from the snapshot (every field only of the experiments a
+/// run takes up or compares against): what was tried long ago, and what was learned from it,
+/// is still found there.
+#[test]
+fn a_run_on_a_snapshot_still_knows_what_was_tried_and_learned() {
+    let env = TestEnv::autoresearch();
+    env.plan("baseline");
+    env.dfh_ok(&["run"]);
+    env.plan("lower lr");
+    env.set_lr("0.05");
+    env.dfh_ok(&["run"]);
+    // A learning longer than the tail the snapshot allows: the next command writes one.
+    let long = format!(
+        "Lower LR hurts: 0.95. {}",
+        "Details of the loss curve. ".repeat(3000)
+    );
+    env.dfh_ok(&["learn", "2", &long]);
+    env.dfh_ok(&[
+        "plan",
+        "--title",
+        "lower lr with the new data",
+        "--hypothesis",
+        "The data changed, so a lower LR may help now.",
+        "--expected",
+        "val_bpb ~0.85",
+        "--inspired-by",
+        "Experiment 2",
+        "--again",
+        "prepare.py now produces more data",
+    ]);
+    let snapshot = std::fs::read(env.path(".dfh/state.snapshot")).expect("a snapshot");
+    assert!(snapshot.starts_with(b"DFHSNAP3"));
+    env.set_lr("0.05");
+    let run = env.dfh_ok(&["run"]);
+    assert!(
+        run.stdout.contains(
+            "the same change was tried in #2 lower lr (discard, val_bpb 0.95): Lower LR hurts"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("LR=0.05 was tried in #2"),
+        "{}",
+        run.stdout
+    );
+    // The experiment itself is recorded whole.
+    let show: serde_json::Value =
+        serde_json::from_str(&env.dfh_ok(&["--json", "show", "3"]).stdout).unwrap();
+    assert_eq!(show["knobs"][0], "LR=0.05");
+    assert_eq!(show["plan"]["again"], "prepare.py now produces more data");
+}

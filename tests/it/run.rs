@@ -313,7 +313,39 @@ fn works_without_a_git_identity() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(env.git(&["log", "-1", "--format=%an"]), "dfh");
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%an <%ae>"]),
+        "dfh <dfh@localhost>"
+    );
+    // The repository's own identity is used when it has one, a missing half from dfh.
+    for (config, expected) in [
+        (vec![("user.name", "Ada")], "Ada <dfh@localhost>"),
+        (
+            vec![("user.name", "Ada"), ("user.email", "ada@example.com")],
+            "Ada <ada@example.com>",
+        ),
+    ] {
+        for (key, value) in &config {
+            env.git(&["config", key, value]);
+        }
+        env.plan("higher lr");
+        env.set_lr(if config.len() == 1 { "0.2" } else { "0.3" });
+        let output = env
+            .command(&["run"])
+            .env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_COMMITTER_NAME")
+            .env_remove("GIT_COMMITTER_EMAIL")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let number = config.len() + 1;
+        let commit = format!("refs/dfh/exp/{number}");
+        assert_eq!(
+            env.git(&["log", "-1", "--format=%an <%ae> / %cn <%ce>", &commit]),
+            format!("{expected} / {expected}")
+        );
+    }
 }
 
 #[test]
@@ -363,4 +395,70 @@ fn a_huge_log_without_a_metric_is_scanned_in_bounded_memory() {
     let peak_mb = usage.ru_maxrss as f64 / 1024.0;
     assert!(peak_mb < 100.0, "dfh peaked at {peak_mb:.0} MB");
     std::fs::remove_file(env.path(".dfh/logs/1.log")).unwrap();
+}
+
+/// The tree of an experiment is its parent's with the editable files of the working tree,
+/// whatever dfh built before: a commit of the user's own between experiments, and a change
+/// of the editable set, both reach the next experiment's commit.
+#[test]
+fn each_experiment_commit_holds_its_parent_tree_and_the_editable_files() {
+    let env = TestEnv::autoresearch();
+    env.plan("baseline");
+    env.dfh_ok(&["run"]);
+    env.plan("worse");
+    env.set_lr("0.05");
+    env.dfh_ok(&["run"]);
+    // The user commits a file of their own on the branch.
+    env.write("data/extra.csv", "a,b\n1,2\n");
+    env.git(&["add", "data/extra.csv"]);
+    env.git(&["commit", "-q", "-m", "more data"]);
+    env.plan("better");
+    env.set_lr("0.2");
+    env.dfh_ok(&["run"]);
+    let files = env.git(&["ls-tree", "-r", "--name-only", "refs/dfh/exp/3"]);
+    assert!(files.contains("data/extra.csv"), "{files}");
+    assert!(env
+        .git(&["show", "refs/dfh/exp/3:train.py"])
+        .contains("LR = 0.2"));
+    // A second editable file, then back to one: the new file is committed only while it is
+    // editable, and its content is the working tree's at each run.
+    env.write("model.py", "WIDTH = 64\n");
+    env.git(&["add", "model.py"]);
+    env.git(&["commit", "-q", "-m", "model"]);
+    let config = env.read("dfh.toml");
+    let line = config
+        .lines()
+        .find(|line| line.starts_with("editable = "))
+        .expect("editable line")
+        .to_string();
+    env.write(
+        "dfh.toml",
+        &config.replace(&line, r#"editable = ["train.py", "model.py"]"#),
+    );
+    env.plan("wider");
+    env.write("model.py", "WIDTH = 128\n");
+    env.set_lr("0.15");
+    let run = env.dfh_ok(&["run"]);
+    assert!(run.stdout.contains("discard"), "{}", run.stdout);
+    assert_eq!(
+        env.git(&["show", "refs/dfh/exp/4:model.py"]).trim(),
+        "WIDTH = 128"
+    );
+    let restored = "WIDTH = 64\n";
+    assert_eq!(env.read("model.py"), restored);
+    env.write(
+        "dfh.toml",
+        &env.read("dfh.toml")
+            .replace(r#"editable = ["train.py", "model.py"]"#, &line),
+    );
+    env.plan("narrower lr");
+    env.set_lr("0.3");
+    env.dfh_ok(&["run"]);
+    assert_eq!(
+        env.git(&["show", "refs/dfh/exp/5:model.py"]).trim(),
+        restored.trim()
+    );
+    assert!(env
+        .git(&["show", "refs/dfh/exp/5:train.py"])
+        .contains("LR = 0.3"));
 }
