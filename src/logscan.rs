@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
@@ -48,7 +49,6 @@ pub fn scan(path: &Path, metric: &Regex) -> std::io::Result<Scan> {
 
 struct Scanner<'a> {
     metric: &'a Regex,
-    summary_line: Regex,
     line: Vec<u8>,
     overlong: bool,
     scan: Scan,
@@ -60,7 +60,6 @@ impl<'a> Scanner<'a> {
     fn new(metric: &'a Regex) -> Self {
         Self {
             metric,
-            summary_line: summary_regex(),
             line: Vec::with_capacity(256),
             overlong: false,
             scan: Scan::default(),
@@ -115,14 +114,12 @@ impl<'a> Scanner<'a> {
         if trimmed == b"---" {
             self.dashed = true;
             self.block.clear();
-        } else if let Some(captures) = self.summary_line.captures(line) {
-            if let (Some(key), Some(value)) = (captures.get(1), captures.get(2)) {
-                let value = String::from_utf8_lossy(value.as_bytes());
-                self.block.insert(
-                    String::from_utf8_lossy(key.as_bytes()).into_owned(),
-                    crate::redact::redact(value.trim()).into_owned(),
-                );
-            }
+        } else if let Some((key, value)) = summary_pair(line) {
+            let value = String::from_utf8_lossy(value);
+            self.block.insert(
+                String::from_utf8_lossy(key).into_owned(),
+                crate::redact::redact(value.trim()).into_owned(),
+            );
         } else if !self.dashed && !trimmed.is_empty() {
             self.block.clear();
         }
@@ -139,10 +136,35 @@ impl<'a> Scanner<'a> {
     }
 }
 
-fn summary_regex() -> Regex {
-    // A fixed, valid pattern: `key: value` with a word-like key.
-    Regex::new(r"^\s*([A-Za-z_][A-Za-z0-9_@./-]{0,63}):\s+(\S.{0,200})$")
-        .unwrap_or_else(|_| unreachable!("the summary pattern is a constant and compiles"))
+/// `key: value` with a word-like key; a value of at most `SUMMARY_VALUE` characters is
+/// checked apart (see `summary_pair`): a bounded repetition of any Unicode character makes a
+/// pattern that takes milliseconds to compile.
+fn summary_regex() -> &'static Regex {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        Regex::new(r"^\s*([A-Za-z_][A-Za-z0-9_@./-]{0,63}):\s+(\S.*)$")
+            .unwrap_or_else(|_| unreachable!("the summary pattern is a constant and compiles"))
+    })
+}
+
+/// The longest value a summary line holds, in characters.
+const SUMMARY_VALUE: usize = 201;
+
+/// The key and value of a summary line.
+fn summary_pair(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let captures = summary_regex().captures(line)?;
+    let (key, value) = (captures.get(1)?, captures.get(2)?);
+    // The pattern matched only valid UTF-8 in the value.
+    let characters =
+        std::str::from_utf8(value.as_bytes()).map_or(usize::MAX, |text| text.chars().count());
+    (characters <= SUMMARY_VALUE).then(|| (key.as_bytes(), value.as_bytes()))
+}
+
+/// Compiles what a scan uses once per process, ahead of the scan (on a thread that waits for
+/// the training anyway).
+pub fn warm() {
+    summary_regex();
+    crate::redact::redact("");
 }
 
 /// Parses a captured number; `nan`, `inf` and `-inf` are values.
@@ -191,6 +213,29 @@ mod tests {
             Some("45060.2")
         );
         assert_eq!(scan.summary.len(), 3);
+    }
+
+    /// A summary value holds at most 201 characters (multi-byte ones count as one); a longer
+    /// line is not a summary line and ends the block before it.
+    #[test]
+    fn a_summary_value_is_at_most_201_characters() {
+        let pattern = crate::config::default_pattern("val_bpb");
+        let value = |length: usize| "é".repeat(length);
+        let log = format!("---\nfits: {}\nval_bpb: 0.9\n", value(201));
+        let scan = scan_text(log.as_bytes(), &pattern);
+        assert_eq!(scan.summary["fits"], value(201));
+        let log = format!(
+            "note: {}\n---\nval_bpb: 0.9\nlong: {}\nafter: 1\n",
+            value(3),
+            value(202)
+        );
+        let scan = scan_text(log.as_bytes(), &pattern);
+        assert!(!scan.summary.contains_key("long"), "{:?}", scan.summary);
+        assert_eq!(scan.summary["after"], "1");
+        // Without the dashes, a line that is not a summary line starts the block over.
+        let log = format!("val_bpb: 0.9\nlong: {}\nafter: 1\n", value(202));
+        let scan = scan_text(log.as_bytes(), &pattern);
+        assert_eq!(scan.summary.keys().collect::<Vec<_>>(), ["after"]);
     }
 
     #[test]

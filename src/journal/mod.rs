@@ -219,6 +219,34 @@ impl Journal {
         Ok(read)
     }
 
+    /// The latest `planned` event of `lane` among the journal's last 256 KiB, read backwards:
+    /// a guess at the experiment the next run takes up, for work that may start before the
+    /// state is loaded. The caller checks it against the state.
+    pub fn last_planned(&self, lane: Option<u32>) -> Option<Planned> {
+        const WINDOW: u64 = 256 * 1024;
+        let mut file = File::open(&self.path).ok()?;
+        let length = file.metadata().ok()?.len();
+        let from = length.saturating_sub(WINDOW);
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
+        // From the first whole line on.
+        let start = if from > 0 {
+            memchr::memchr(b'\n', &bytes).map_or(bytes.len(), |newline| newline + 1)
+        } else {
+            0
+        };
+        bytes[start..]
+            .rsplit(|byte| *byte == b'\n')
+            .filter(|line| memchr::memmem::find(line, b"\"event\":\"planned\"").is_some())
+            .find_map(
+                |line| match serde_json::from_slice::<Event>(trim_line(line)) {
+                    Ok(Event::Planned(planned)) if planned.lane == lane => Some(planned),
+                    _ => None,
+                },
+            )
+    }
+
     /// Appends events, each on its own line, and syncs them to disk.
     pub fn append(&self, events: &[Event]) -> Result<(), JournalError> {
         let write_error = |source| JournalError::Write {

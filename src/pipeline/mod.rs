@@ -172,13 +172,17 @@ pub fn run_experiment(
     }
 
     pause_point("commit");
-    let message = format!("exp {}: {}", target.number, target.title);
+    let message = commit_message(target.number, &target.title);
+    let ahead = answers
+        .as_mut()
+        .and_then(|answers| answers.take_commit(&target.parent, &message));
     let tree = answers
         .as_mut()
         .and_then(|answers| answers.take_tree(&target.parent));
-    let commit = match tree {
-        Some(tree) => project.git.commit_tree(&target.parent, &tree, &message),
-        None => project.git.commit_paths(
+    let commit = match (ahead, tree) {
+        (Some(commit), _) => Ok(commit),
+        (None, Some(tree)) => project.git.commit_tree(&target.parent, &tree, &message),
+        (None, None) => project.git.commit_paths(
             &target.parent,
             &project.config.run.editable,
             &message,
@@ -435,6 +439,11 @@ pub fn run_experiment(
         warnings,
         next,
     })
+}
+
+/// An experiment commit's message.
+pub(crate) fn commit_message(number: u32, title: &str) -> String {
+    format!("exp {number}: {title}")
 }
 
 fn preflight(

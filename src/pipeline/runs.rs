@@ -162,6 +162,12 @@ pub fn run_once_after(
         }
         on_progress(progress);
     };
+    // The patterns the scan needs compile while the training runs.
+    let pattern = project.config.metric.effective_pattern();
+    let compiled = std::thread::spawn(move || {
+        logscan::warm();
+        regex::bytes::Regex::new(&pattern)
+    });
     let executed = match project.config.executor.kind {
         ExecutorKind::Local => local::run(&spec, &mut record),
         ExecutorKind::Slurm => {
@@ -213,8 +219,11 @@ pub fn run_once_after(
         .into());
     }
     super::pause_point("collect");
-    let metric = regex::bytes::Regex::new(&project.config.metric.effective_pattern())
-        .context("the metric pattern in dfh.toml does not compile")?;
+    let metric = match compiled.join() {
+        Ok(compiled) => compiled,
+        Err(_) => regex::bytes::Regex::new(&project.config.metric.effective_pattern()),
+    }
+    .context("the metric pattern in dfh.toml does not compile")?;
     let scan = logscan::scan(&project.path(&log), &metric)
         .with_context(|| format!("cannot read the log {log}"))?;
     let memory_gb = memory_gb(&scan.summary, &report);

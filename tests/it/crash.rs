@@ -78,6 +78,15 @@ fn crash_then_retry_then_crash_abandons_and_restores_train_py() {
     assert!(env
         .git(&["show", "refs/dfh/exp/2:train.py"])
         .contains("= 64"));
+    for reference in ["refs/dfh/attempts/2.1", "refs/dfh/exp/2"] {
+        assert_eq!(
+            env.git(&["log", "-1", "--format=%s %P", reference]),
+            format!(
+                "exp 2: bigger batch {}",
+                env.git(&["rev-parse", "refs/dfh/exp/1"])
+            )
+        );
+    }
     let hypotheses = env.read("docs/hypotheses.md");
     assert!(
         hypotheses.contains("crash (second failure: abandoned)"),
