@@ -149,6 +149,10 @@ impl Project {
     /// The state as `dfh run` reads it when it starts (see `journal::snapshot::run_view`):
     /// every experiment, with all of its fields only where a run needs them.
     pub fn load_for_run(&self) -> Result<(State, Vec<SkippedLine>), ProjectError> {
+        if crate::pipeline::record::pending(self).is_some() {
+            // Completing a half-written record reads fields the run view leaves out.
+            return self.load();
+        }
         let folded = self.journal.fold_run(&self.path(paths::SNAPSHOT))?;
         Ok((folded.state, folded.skipped))
     }

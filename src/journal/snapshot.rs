@@ -288,11 +288,13 @@ pub fn outline(state: &mut State) -> State {
     outline
 }
 
-/// The state as `dfh run` reads it: the outline of every experiment, plus what a run reads of
-/// any experiment — its change's hash and knobs (has it been tried?), its learning, and the
-/// commit of a kept one (where a lane started from) — and every field of the experiments a
-/// run can take up or compare against: the best, and any that is not settled for good
-/// (planned, running, crashed or timed out). Folding journal events onto a run view gives the
+/// The state as `dfh run` reads it: of every settled experiment, what a run reads — number,
+/// title, phase, value, attempts, lane, crash class, its change's hash and knobs (has it been
+/// tried?), its learning, and the commit and runs of a kept one (where a lane started from,
+/// and how many runs its value is the mean of) — and every
+/// field of the experiments a run can take up or compare against: the best, and any that is
+/// not settled for good (planned, running, crashed or timed out). A run that finds a record
+/// left half written reads the whole state (see `pipeline`). Folding journal events onto a run view gives the
 /// run view of their fold, as for the outline; code other than `dfh run`'s own reads the
 /// whole state.
 pub fn run_view(state: &mut State) -> State {
@@ -312,11 +314,22 @@ pub fn run_view(state: &mut State) -> State {
                 return (*number, experiment.clone());
             }
             let mut view = outline_of(experiment);
+            // What only `dfh status` shows of a settled experiment.
+            if let Some(plan) = view.plan.as_mut() {
+                plan.at.clear();
+                plan.direction = None;
+                plan.prediction = None;
+            }
+            view.status_text = None;
+            view.logs.clear();
             view.change_hash.clone_from(&experiment.change_hash);
             view.knobs.clone_from(&experiment.knobs);
             view.learning.clone_from(&experiment.learning);
             if experiment.phase == Phase::Done(Outcome::Keep) {
+                // A lane compares against the kept experiment it started from.
                 view.commit.clone_from(&experiment.commit);
+            } else {
+                view.run_values.clear();
             }
             (*number, view)
         })
