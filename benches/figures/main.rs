@@ -20,7 +20,7 @@ use measure::{mb, ms, thousands, Figure, Runner};
 const DFH: &str = env!("CARGO_BIN_EXE_dfh");
 const SIZES: [u32; 4] = [10, 100, 1_000, 10_000];
 /// Iterations of plan + change + run for the harness overhead.
-const RUNS: usize = 21;
+const RUNS: usize = 41;
 
 fn main() {
     let arguments: Vec<String> = std::env::args().collect();
@@ -32,6 +32,12 @@ fn main() {
         let start = std::time::Instant::now();
         dfh::brief::tokens::load().unwrap();
         println!("{}", start.elapsed().as_nanos());
+        return;
+    }
+    // The overhead of `dfh run` alone: `-- --overhead-only`.
+    if arguments.iter().any(|arg| arg == "--overhead-only") {
+        let scratch = tempfile::tempdir().unwrap();
+        println!("{}", run_overhead(&Runner::new(DFH), scratch.path()));
         return;
     }
     // The journal figures alone, on a project that exists: `-- --journal-only DIR`.
@@ -112,13 +118,24 @@ fn run_overhead(runner: &Runner, scratch: &Path) -> String {
     let mut samples = Vec::new();
     let mut own = Vec::new();
     let mut differences = Vec::new();
+    let best = projects::best(runner, &dir);
     for index in 0..RUNS {
-        projects::plan_and_change(runner, &dir, index);
+        projects::plan_and_change(runner, &dir, index, best);
         let alone = measure::sample(
             runner.command(&dir, Path::new("sh"), &["-c", "python3 train.py"]),
             None,
         );
         let with_dfh = runner.dfh(&dir, &["run"]);
+        let expected = if index.is_multiple_of(2) {
+            "keep"
+        } else {
+            "discard"
+        };
+        assert!(
+            with_dfh.stdout.contains(&format!(" {expected}: ")),
+            "iteration {index} was not a {expected}: {}",
+            with_dfh.stdout
+        );
         differences.push(with_dfh.wall.saturating_sub(alone.wall));
         own.push(alone);
         samples.push(with_dfh);
@@ -181,7 +198,8 @@ fn count_children(runner: &Runner, dir: &Path) -> (usize, usize) {
             .status()
             .unwrap();
     }
-    projects::plan_and_change(runner, dir, RUNS);
+    let best = projects::best(runner, dir);
+    projects::plan_and_change(runner, dir, RUNS, best);
     let _ = std::fs::remove_file(&log);
     let mut command = runner.command(dir, Path::new(DFH), &["run"]);
     command.env("PATH", format!("{}:{}", wrappers.display(), runner.path));

@@ -37,8 +37,17 @@ pub fn ready_to_run(runner: &Runner, dir: &Path) {
     runner.git(dir, &["commit", "-q", "-m", "benchmark settings"]);
 }
 
-/// Plans experiment `index` and changes train.py for it: even ones improve, odd ones do not.
-pub fn plan_and_change(runner: &Runner, dir: &Path, index: usize) {
+/// The best value of the project in `dir`.
+pub fn best(runner: &Runner, dir: &Path) -> f64 {
+    let status = runner.dfh(dir, &["--json", "status"]).stdout;
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status JSON");
+    status["best"]["value"].as_f64().expect("a best value")
+}
+
+/// Plans experiment `index` and changes train.py for it: even ones beat `best` (the best
+/// before the first of them) by a wide margin, each more than the last, so they are kept;
+/// odd ones are worse and discarded.
+pub fn plan_and_change(runner: &Runner, dir: &Path, index: usize, best: f64) {
     runner.dfh(
         dir,
         &[
@@ -56,9 +65,9 @@ pub fn plan_and_change(runner: &Runner, dir: &Path, index: usize) {
         ],
     );
     let value = if index.is_multiple_of(2) {
-        0.5 - index as f64 * 1e-4
+        best - 1.0 - index as f64
     } else {
-        0.9 + index as f64 * 1e-4
+        best + 1.0 + index as f64
     };
     std::fs::write(
         dir.join("train.py"),
