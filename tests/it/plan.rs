@@ -198,14 +198,8 @@ fn an_exact_repeat_of_a_discarded_change_is_refused() {
     );
 }
 
-#[test]
-fn again_lets_a_repeat_run_and_shows_the_earlier_outcome() {
-    let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("lower lr");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+/// Plans experiment 3: the lower learning rate of experiment 2 again, saying why.
+fn plan_again(env: &TestEnv) {
     env.dfh_ok(&[
         "plan",
         "--title",
@@ -219,6 +213,17 @@ fn again_lets_a_repeat_run_and_shows_the_earlier_outcome() {
         "--again",
         "prepare.py now produces more data",
     ]);
+}
+
+#[test]
+fn again_lets_a_repeat_run_and_shows_the_earlier_outcome() {
+    let env = TestEnv::autoresearch();
+    env.plan("baseline");
+    env.dfh_ok(&["run"]);
+    env.plan("lower lr");
+    env.set_lr("0.05");
+    env.dfh_ok(&["run"]);
+    plan_again(&env);
     env.set_lr("0.05");
     let run = env.dfh_ok(&["run"]);
     assert!(
@@ -299,19 +304,7 @@ fn a_run_on_a_snapshot_still_knows_what_was_tried_and_learned() {
         "Details of the loss curve. ".repeat(3000)
     );
     env.dfh_ok(&["learn", "2", &long]);
-    env.dfh_ok(&[
-        "plan",
-        "--title",
-        "lower lr with the new data",
-        "--hypothesis",
-        "The data changed, so a lower LR may help now.",
-        "--expected",
-        "val_bpb ~0.85",
-        "--inspired-by",
-        "Experiment 2",
-        "--again",
-        "prepare.py now produces more data",
-    ]);
+    plan_again(&env);
     let snapshot = std::fs::read(env.path(".dfh/state.snapshot")).expect("a snapshot");
     assert!(snapshot.starts_with(b"DFHSNAP3"));
     env.set_lr("0.05");

@@ -295,18 +295,22 @@ fn a_detached_head_is_refused_with_the_fix() {
     assert!(run.stderr.contains("git switch main"), "{}", run.stderr);
 }
 
-#[test]
-fn works_without_a_git_identity() {
-    let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    let output = env
-        .command(&["run"])
+/// `dfh run` with no git identity in its environment.
+fn run_without_identity(env: &TestEnv) -> std::process::Output {
+    env.command(&["run"])
         .env_remove("GIT_AUTHOR_NAME")
         .env_remove("GIT_AUTHOR_EMAIL")
         .env_remove("GIT_COMMITTER_NAME")
         .env_remove("GIT_COMMITTER_EMAIL")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn works_without_a_git_identity() {
+    let env = TestEnv::autoresearch();
+    env.plan("baseline");
+    let output = run_without_identity(&env);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -330,14 +334,7 @@ fn works_without_a_git_identity() {
         }
         env.plan("higher lr");
         env.set_lr(if config.len() == 1 { "0.2" } else { "0.3" });
-        let output = env
-            .command(&["run"])
-            .env_remove("GIT_AUTHOR_NAME")
-            .env_remove("GIT_AUTHOR_EMAIL")
-            .env_remove("GIT_COMMITTER_NAME")
-            .env_remove("GIT_COMMITTER_EMAIL")
-            .output()
-            .unwrap();
+        let output = run_without_identity(&env);
         assert_eq!(output.status.code(), Some(0));
         let number = config.len() + 1;
         let commit = format!("refs/dfh/exp/{number}");
