@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 
 use crate::project::{paths, Project};
 use crate::refusal::Refusal;
-use crate::vcs::Git;
 
 /// Where lane worktrees live, relative to the project root.
 pub const DIR: &str = ".dfh/lanes";
@@ -75,6 +74,13 @@ pub fn gpus(project: &Project, lane: u32) -> Result<Option<String>, Refusal> {
     }
 }
 
+/// The refusal of a lane before the baseline ran: lanes start from the best.
+pub fn before_baseline() -> Refusal {
+    Refusal::new(
+        "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` without --lane, then `dfh run`), or let `dfh loop --lanes K` run it",
+    )
+}
+
 /// How `prepare` left a lane's worktree.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Prepared {
@@ -94,7 +100,7 @@ pub fn prepare(project: &Project, lane: u32, best: &crate::journal::Best) -> Res
     let best_commit = best.commit.as_deref().unwrap_or("HEAD");
     let best = best.experiment;
     let path = dir(&project.root, lane);
-    let main = Git::new(project.root.clone());
+    let main = project.git_in(None);
     let branch = branch(lane);
     std::fs::create_dir_all(project.root.join(DIR))
         .with_context(|| format!("cannot create {DIR}"))?;
@@ -128,7 +134,7 @@ pub fn prepare(project: &Project, lane: u32, best: &crate::journal::Best) -> Res
             kept_back: None,
         });
     }
-    let git = Git::new(path.clone());
+    let git = project.git_in(Some(lane));
     let head = git.head_commit()?;
     let mut kept_back = None;
     if head.as_deref() != Some(best_commit) {

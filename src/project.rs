@@ -104,13 +104,25 @@ impl Project {
 
     /// The same project working in `lane` (none: the root's own tree).
     pub fn in_lane(mut self, lane: Option<u32>) -> Self {
-        self.work = match lane {
-            Some(lane) => crate::lanes::dir(&self.root, lane),
-            None => self.root.clone(),
-        };
-        self.git = Git::new(self.work.clone());
+        self.git = self.git_in(lane);
+        self.work = self.git.root().to_path_buf();
         self.lane = lane;
         self
+    }
+
+    /// What a command for this project's lane adds: ` --lane k`, or nothing.
+    pub fn lane_flag(&self) -> String {
+        self.lane
+            .map(|lane| format!(" --lane {lane}"))
+            .unwrap_or_default()
+    }
+
+    /// Git in lane `lane`'s worktree, or in the project's own tree.
+    pub fn git_in(&self, lane: Option<u32>) -> Git {
+        Git::new(match lane {
+            Some(lane) => crate::lanes::dir(&self.root, lane),
+            None => self.root.clone(),
+        })
     }
 
     /// A path under the project root (notes, the journal, logs).

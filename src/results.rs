@@ -90,12 +90,7 @@ pub fn insert(path: &Path, metric: &str, row: &Row<'_>) -> std::io::Result<()> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut at = lines.len();
     while at > 1 {
-        let experiment = lines[at - 1]
-            .trim_end()
-            .split('\t')
-            .nth(5)
-            .and_then(|cell| cell.parse::<u32>().ok());
-        match experiment {
+        match row_experiment(lines[at - 1]) {
             Some(experiment) if experiment > row.experiment => at -= 1,
             _ => break,
         }
@@ -132,13 +127,12 @@ fn last_experiment(path: &Path) -> Option<u32> {
     let mut tail = Vec::new();
     file.read_to_end(&mut tail).ok()?;
     let text = String::from_utf8_lossy(&tail);
-    text.lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())?
-        .split('\t')
-        .nth(5)?
-        .parse()
-        .ok()
+    row_experiment(text.lines().rev().find(|line| !line.trim().is_empty())?)
+}
+
+/// The experiment of a row: its `exp` column, the sixth.
+fn row_experiment(line: &str) -> Option<u32> {
+    line.trim_end().split('\t').nth(5)?.parse().ok()
 }
 
 fn ends_with_newline(file: &mut std::fs::File, length: u64) -> std::io::Result<bool> {

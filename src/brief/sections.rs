@@ -148,14 +148,7 @@ fn goal_section(input: &Input<'_>, stats: &Stats) -> Section {
             "best {} (#{} {})",
             number(best.value),
             best.experiment,
-            one_line(
-                &state
-                    .experiments
-                    .get(&best.experiment)
-                    .map(|experiment| experiment.title.clone())
-                    .unwrap_or_default(),
-                80
-            )
+            one_line(&state.title_of(best.experiment), 80)
         ),
         None => "best: none yet (run the baseline)".into(),
     };

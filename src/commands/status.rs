@@ -195,11 +195,7 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
         best: state.best.as_ref().map(|best| BestView {
             experiment: best.experiment,
             value: best.value,
-            title: state
-                .experiments
-                .get(&best.experiment)
-                .map(|experiment| experiment.title.clone())
-                .unwrap_or_default(),
+            title: state.title_of(best.experiment),
         }),
         experiments: state.experiments.len(),
         counts,
@@ -211,11 +207,7 @@ fn view(config: &crate::config::Config, state: &State, notes: Vec<String>) -> St
             .map(|(lane, running)| LaneView {
                 lane: *lane,
                 experiment: running.experiment,
-                title: state
-                    .experiments
-                    .get(&running.experiment)
-                    .map(|experiment| experiment.title.clone())
-                    .unwrap_or_default(),
+                title: state.title_of(running.experiment),
                 started: running.at.clone(),
             })
             .collect(),

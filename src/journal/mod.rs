@@ -66,7 +66,7 @@ struct TailRead {
     complete: Position,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Journal {
     path: PathBuf,
 }

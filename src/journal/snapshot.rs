@@ -71,7 +71,7 @@ struct Header {
     body_hash: u64,
 }
 
-/// Which of the two bodies to read.
+/// Which of the three bodies to read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     /// Every experiment with only the fields `dfh status` reads (see `outline`).
@@ -147,23 +147,18 @@ pub fn read(path: &Path, journal: &mut File, part: Part) -> Option<Cached> {
     if hash(SEED, outline) != header.outline_hash {
         return None;
     }
-    let intact = match part {
-        Part::Outline => true,
-        Part::Run => hash(SEED, run) == header.run_hash,
-        Part::Whole => hash(SEED, body) == header.body_hash,
+    let (chosen, expected) = match part {
+        Part::Outline => (outline, header.outline_hash),
+        Part::Run => (run, header.run_hash),
+        Part::Whole => (body, header.body_hash),
     };
-    if !intact {
+    if part != Part::Outline && hash(SEED, chosen) != expected {
         return None;
     }
     let (head, tail) = journal_hashes(journal, header.position.bytes).ok()??;
     if head != header.head || tail != header.tail {
         return None;
     }
-    let chosen = match part {
-        Part::Outline => outline,
-        Part::Run => run,
-        Part::Whole => body,
-    };
     let body: Body = options().deserialize(chosen).ok()?;
     Some(Cached {
         state: body.state,
@@ -277,64 +272,62 @@ pub fn write(
 /// their fold: each event sets these fields whole. Any field left out here is empty, so code
 /// other than `dfh status` must read the whole state.
 pub fn outline(state: &mut State) -> State {
+    cut(state, |_, experiment| outline_of(experiment))
+}
+
+/// A copy of `state` with each experiment replaced by `cut_one` of it; the experiments are
+/// lent out of `state` meanwhile, so that they are not copied whole first.
+fn cut(state: &mut State, cut_one: impl Fn(&State, &Experiment) -> Experiment) -> State {
     let experiments = std::mem::take(&mut state.experiments);
-    let mut outline = state.clone();
+    let mut copy = state.clone();
     state.experiments = experiments;
-    outline.experiments = state
+    copy.experiments = state
         .experiments
         .iter()
-        .map(|(number, experiment)| (*number, outline_of(experiment)))
+        .map(|(number, experiment)| (*number, cut_one(state, experiment)))
         .collect();
-    outline
+    copy
 }
 
 /// The state as `dfh run` reads it: of every settled experiment, what a run reads — number,
 /// title, phase, value, attempts, lane, crash class, its change's hash and knobs (has it been
 /// tried?), its learning, and the commit and runs of a kept one (where a lane started from,
-/// and how many runs its value is the mean of) — and every
-/// field of the experiments a run can take up or compare against: the best, and any that is
-/// not settled for good (planned, running, crashed or timed out). A run that finds a record
-/// left half written reads the whole state (see `pipeline`). Folding journal events onto a run view gives the
+/// and how many runs its value is the mean of) — and every field of the experiments a run can
+/// take up or compare against: the best, and any that is not settled for good (planned,
+/// running, crashed or timed out). A run that finds a record left half written reads the
+/// whole state (see `Project::load_for_run`). Folding journal events onto a run view gives the
 /// run view of their fold, as for the outline; code other than `dfh run`'s own reads the
 /// whole state.
 pub fn run_view(state: &mut State) -> State {
-    let experiments = std::mem::take(&mut state.experiments);
-    let mut view = state.clone();
-    state.experiments = experiments;
-    let best = state.best.as_ref().map(|best| best.experiment);
-    view.experiments = state
-        .experiments
-        .iter()
-        .map(|(number, experiment)| {
-            let settled = matches!(
-                experiment.phase,
-                Phase::Done(Outcome::Keep | Outcome::Discard) | Phase::Abandoned | Phase::Other
-            );
-            if !settled || Some(*number) == best {
-                return (*number, experiment.clone());
-            }
-            let mut view = outline_of(experiment);
-            // What only `dfh status` shows of a settled experiment.
-            if let Some(plan) = view.plan.as_mut() {
-                plan.at.clear();
-                plan.direction = None;
-                plan.prediction = None;
-            }
-            view.status_text = None;
-            view.logs.clear();
-            view.change_hash.clone_from(&experiment.change_hash);
-            view.knobs.clone_from(&experiment.knobs);
-            view.learning.clone_from(&experiment.learning);
-            if experiment.phase == Phase::Done(Outcome::Keep) {
-                // A lane compares against the kept experiment it started from.
-                view.commit.clone_from(&experiment.commit);
-            } else {
-                view.run_values.clear();
-            }
-            (*number, view)
-        })
-        .collect();
-    view
+    cut(state, |state, experiment| {
+        let settled = matches!(
+            experiment.phase,
+            Phase::Done(Outcome::Keep | Outcome::Discard) | Phase::Abandoned | Phase::Other
+        );
+        let best = state.best.as_ref().map(|best| best.experiment);
+        if !settled || Some(experiment.number) == best {
+            return experiment.clone();
+        }
+        let mut view = outline_of(experiment);
+        // What only `dfh status` shows of a settled experiment.
+        if let Some(plan) = view.plan.as_mut() {
+            plan.at.clear();
+            plan.direction = None;
+            plan.prediction = None;
+        }
+        view.status_text = None;
+        view.logs.clear();
+        view.change_hash.clone_from(&experiment.change_hash);
+        view.knobs.clone_from(&experiment.knobs);
+        view.learning.clone_from(&experiment.learning);
+        if experiment.phase == Phase::Done(Outcome::Keep) {
+            // A lane compares against the kept experiment it started from.
+            view.commit.clone_from(&experiment.commit);
+        } else {
+            view.run_values.clear();
+        }
+        view
+    })
 }
 
 fn outline_of(experiment: &Experiment) -> Experiment {

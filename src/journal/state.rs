@@ -407,6 +407,14 @@ impl State {
             .map_or(1, |last| last + 1)
     }
 
+    /// The title of experiment `number`; empty when there is none.
+    pub fn title_of(&self, number: u32) -> String {
+        self.experiments
+            .get(&number)
+            .map(|experiment| experiment.title.clone())
+            .unwrap_or_default()
+    }
+
     /// The experiment waiting to run in the project's own tree, if any.
     pub fn pending(&self) -> Option<&Experiment> {
         self.pending_in(None)

@@ -144,9 +144,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
     )?;
     crate::distill::refuse_if_due(&state, project.config.distill.every, "dfh plan")?;
     let lane = project.lane;
-    let flag = lane
-        .map(|lane| format!(" --lane {lane}"))
-        .unwrap_or_default();
+    let flag = project.lane_flag();
     if let Some(pending) = state.pending_in(lane) {
         return Err(Refusal::new(format!(
             "experiment {} ({}) is already planned and has not run; run it with `dfh run{flag}` first. One pending hypothesis at a time{}",
@@ -157,12 +155,7 @@ pub fn plan(project: &Project, request: &PlanRequest) -> Result<Planned> {
         .into());
     }
     let best = match (lane, state.best.as_ref()) {
-        (Some(_), None) => {
-            return Err(Refusal::new(
-                "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` without --lane, then `dfh run`), or let `dfh loop --lanes K` run it",
-            )
-            .into())
-        }
+        (Some(_), None) => return Err(crate::lanes::before_baseline().into()),
         (_, best) => best.cloned(),
     };
     let number = state.next_number();

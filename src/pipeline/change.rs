@@ -23,44 +23,53 @@ pub struct Change {
     pub hash: Option<String>,
 }
 
+/// The editable files' change against a commit, as `git diff -U0` tells it.
+#[derive(Debug, Clone, Default)]
+pub struct Diff {
+    pub text: String,
+    /// Each Python file the diff touches.
+    files: BTreeMap<String, ChangedFile>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ChangedFile {
+    /// Lines of `current` the diff adds or changes, or next to a deletion.
+    lines: Vec<usize>,
+    /// The working tree's content, as the diff was taken from it.
+    current: String,
+    /// The content at the commit; empty when the file is new.
+    before: String,
+}
+
 /// Analyses the working tree's editable files against `parent`; `prefetched` is what
 /// `diff_against` answered earlier, if anything.
-pub fn analyze(
-    project: &Project,
-    parent: &str,
-    prefetched: Option<(String, BTreeMap<String, String>)>,
-) -> Result<Change> {
+pub fn analyze(project: &Project, parent: &str, prefetched: Option<Diff>) -> Result<Change> {
     let editable = &project.config.run.editable;
-    let (diff, before) = match prefetched {
-        Some(answer) => answer,
+    let diff = match prefetched {
+        Some(diff) => diff,
         None => diff_against(&project.git, parent, editable)?,
     };
-    if diff.trim().is_empty() {
+    if diff.text.trim().is_empty() {
         return Ok(Change::default());
     }
     let mut change = Change {
-        hash: Some(hash_change(&diff)),
+        hash: Some(hash_change(&diff.text)),
         ..Change::default()
     };
     let several = editable.len() > 1;
-    for (file, lines) in python::changed_lines_from_diff(&diff) {
-        if !file.ends_with(".py") {
-            continue;
-        }
-        let current = std::fs::read_to_string(project.work_path(&file)).unwrap_or_default();
-        for region in python::regions_touched(&current, &lines) {
+    for (file, changed) in &diff.files {
+        for region in python::regions_touched(&changed.current, &changed.lines) {
             change.regions.push(if several {
                 format!("{file}:{region}")
             } else {
                 region
             });
         }
-        let before = before.get(&file).map(String::as_str).unwrap_or_default();
-        let old: BTreeMap<String, String> = python::parse_knobs(&file, before)
+        let old: BTreeMap<String, String> = python::parse_knobs(file, &changed.before)
             .into_iter()
             .map(|knob| (knob.name, knob.value.to_string()))
             .collect();
-        for knob in python::parse_knobs(&file, &current) {
+        for knob in python::parse_knobs(file, &changed.current) {
             let value = knob.value.to_string();
             if old.get(&knob.name) != Some(&value) {
                 change.knobs.push(format!("{}={value}", knob.name));
@@ -71,39 +80,39 @@ pub fn analyze(
     Ok(change)
 }
 
-/// `git diff -U0 parent -- editable`, and the content at `parent` of each Python file it
-/// touches (missing there: absent from the map). That content is the working tree's with the
-/// diff undone; git is asked only when the diff cannot tell (see `python::old_text`).
-pub fn diff_against(
-    git: &Git,
-    parent: &str,
-    editable: &[String],
-) -> Result<(String, BTreeMap<String, String>), GitError> {
+/// `git diff -U0 parent -- editable`, with each Python file it touches read once: its content
+/// now, and at `parent` — the content now with the diff undone; git is asked only when the
+/// diff cannot tell (see `python::old_text`).
+pub fn diff_against(git: &Git, parent: &str, editable: &[String]) -> Result<Diff, GitError> {
     let mut args = vec!["diff", "-U0", "--no-color", "--no-ext-diff", parent, "--"];
     args.extend(editable.iter().map(String::as_str));
-    let diff = git.run(&args)?;
-    let mut before = BTreeMap::new();
-    if diff.trim().is_empty() {
-        return Ok((diff, before));
+    let text = git.run(&args)?;
+    let mut files = BTreeMap::new();
+    if text.trim().is_empty() {
+        return Ok(Diff { text, files });
     }
-    for file in python::changed_lines_from_diff(&diff).into_keys() {
+    for (file, lines) in python::changed_lines_from_diff(&text) {
         if !file.ends_with(".py") {
             continue;
         }
         let current = std::fs::read_to_string(git.root().join(&file)).unwrap_or_default();
-        match python::old_text(&diff, &file, &current) {
-            python::OldText::Known(text) => {
-                before.insert(file, text);
-            }
-            python::OldText::Absent => {}
-            python::OldText::Unknown => {
-                if let Ok(text) = git.run(&["show", &format!("{parent}:{file}")]) {
-                    before.insert(file, text);
-                }
-            }
-        }
+        let before = match python::old_text(&text, &file, &current) {
+            python::OldText::Known(before) => before,
+            python::OldText::Absent => String::new(),
+            python::OldText::Unknown => git
+                .run(&["show", &format!("{parent}:{file}")])
+                .unwrap_or_default(),
+        };
+        files.insert(
+            file,
+            ChangedFile {
+                lines,
+                current,
+                before,
+            },
+        );
     }
-    Ok((diff, before))
+    Ok(Diff { text, files })
 }
 
 /// A hash of the added and removed lines only, so the same edit hashes the same on any parent.

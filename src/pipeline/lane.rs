@@ -26,10 +26,7 @@ pub(super) fn start(
     parent: &str,
 ) -> Result<(u32, crate::decide::Reference)> {
     let Some(best) = state.best.as_ref() else {
-        return Err(Refusal::new(
-            "lanes start from the best, and there is none yet: run the baseline first in the project's own tree (`dfh plan ...` then `dfh run`, or `dfh loop`, which runs it before the lanes)",
-        )
-        .into());
+        return Err(crate::lanes::before_baseline().into());
     };
     let Some(from) = state.kept_at(parent) else {
         return Err(Refusal::new(format!(
@@ -89,7 +86,7 @@ pub(super) fn superseded(
 /// A lane's keep becomes the project's best: the project's branch moves to the experiment's
 /// commit and its editable files follow, unless someone edited them there (then a warning).
 pub(super) fn promote(project: &Project, state: &State, commit: &str) -> Result<Vec<String>> {
-    let main = crate::vcs::Git::new(project.root.clone());
+    let main = project.git_in(None);
     let Some(branch) = main.current_branch()? else {
         return Ok(vec![format!(
             "the project's HEAD is detached, so its branch was not moved to the new best; the best is at {commit}"

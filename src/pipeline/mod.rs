@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::crash::{Diagnosis, ExitInfo};
 use crate::decide::noise::NoiseFloor;
 use crate::decide::{self, Decision, Noise, RunResult};
-use crate::executor::{local, Progress, RunReport, RunSpec};
+use crate::executor::{local, Progress, RunReport};
 use crate::journal::{
     Abandoned, Decided, Event, Experiment, NoiseMeasured, Outcome, Rejected, State,
 };
@@ -104,10 +104,7 @@ pub fn run_experiment(
     options: &RunOptions,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunOutcome> {
-    let label = match project.lane {
-        Some(lane) => format!("dfh run --lane {lane}"),
-        None => "dfh run".to_string(),
-    };
+    let label = format!("dfh run{}", project.lane_flag());
     if let Some(lane) = project.lane {
         // The worktree lives in .dfh/lanes, beside the lane's lock file.
         if !project.work.join(".git").exists() {
@@ -139,10 +136,7 @@ pub fn run_experiment(
     let mut answers = prefetch.finish(settled.is_some());
     let mut warnings = Vec::new();
     let target = preflight(project, &mut state, options, &mut warnings, &mut answers)?;
-    let prefetched = answers
-        .as_mut()
-        .and_then(|answers| answers.take_diff(&target.parent));
-    let change = change::analyze(project, &target.parent, prefetched)?;
+    let change = change::analyze(project, &target.parent, answers.take_diff(&target.parent))?;
     let (tried, repeat) = change::tried_before(
         &state,
         &change,
@@ -173,21 +167,17 @@ pub fn run_experiment(
 
     pause_point("commit");
     let message = commit_message(target.number, &target.title);
-    let ahead = answers
-        .as_mut()
-        .and_then(|answers| answers.take_commit(&target.parent, &message));
-    let tree = answers
-        .as_mut()
-        .and_then(|answers| answers.take_tree(&target.parent));
-    let commit = match (ahead, tree) {
-        (Some(commit), _) => Ok(commit),
-        (None, Some(tree)) => project.git.commit_tree(&target.parent, &tree, &message),
-        (None, None) => project.git.commit_paths(
-            &target.parent,
-            &project.config.run.editable,
-            &message,
-            &project.scratch_index(),
-        ),
+    let commit = match answers.take_commit(&target.parent, &message) {
+        Some(commit) => Ok(commit),
+        None => match answers.take_tree(&target.parent) {
+            Some(tree) => project.git.commit_tree(&target.parent, &tree, &message),
+            None => project.git.commit_paths(
+                &target.parent,
+                &project.config.run.editable,
+                &message,
+                &project.scratch_index(),
+            ),
+        },
     }
     .context("cannot commit the experiment")?;
     project.git.scratch_holds(
@@ -215,7 +205,8 @@ pub fn run_experiment(
         move_refs(project, &state, &target, &commit)?;
         Ok(Some(reset_index_meanwhile(project)))
     })?;
-    warnings.extend(first.warning.clone());
+    let mut first = first;
+    warnings.extend(first.warning.take());
     let mut records = vec![first];
     next_index += 1;
 
@@ -451,7 +442,7 @@ fn preflight(
     state: &mut State,
     options: &RunOptions,
     warnings: &mut Vec<String>,
-    answers: &mut Option<prefetch::Answers>,
+    answers: &mut prefetch::Answers,
 ) -> Result<Target> {
     if state.initialized.is_none() {
         return Err(Refusal::new(
@@ -535,9 +526,7 @@ fn preflight(
     let refusal = match preflight::check_readonly(project, state) {
         Err(refusal) => Some(refusal),
         Ok(()) => {
-            let status = answers
-                .as_mut()
-                .and_then(|answers| answers.take_status(&target.parent));
+            let status = answers.take_status(&target.parent);
             preflight::check_changes(project, status)?.err()
         }
     };
@@ -554,9 +543,7 @@ fn choose_experiment<'a>(
     options: &RunOptions,
 ) -> Result<&'a Experiment> {
     let lane = project.lane;
-    let flag = lane
-        .map(|lane| format!(" --lane {lane}"))
-        .unwrap_or_default();
+    let flag = project.lane_flag();
     if let Some(crashed) = state.awaiting_retry_in(lane) {
         if options.retry {
             return Ok(crashed);
@@ -629,28 +616,6 @@ fn reset_index_meanwhile(project: &Project) -> runs::Meanwhile {
     })
 }
 
-fn run_spec(project: &Project, target: &Target, log: &str, events: &std::path::Path) -> RunSpec {
-    RunSpec {
-        command: project.config.run.command.clone(),
-        dir: project.work.clone(),
-        env: vec![
-            (crate::env::EXPERIMENT.into(), target.number.to_string()),
-            (
-                crate::env::BUDGET_SECONDS.into(),
-                project.config.budget().as_secs().to_string(),
-            ),
-            (crate::env::EVENTS.into(), events.display().to_string()),
-            (crate::env::SEED.into(), "1".into()),
-        ]
-        .into_iter()
-        .chain(crate::lanes::run_env(project))
-        .collect(),
-        log: project.path(log),
-        timeout: project.config.timeout(),
-        grace: Duration::from_secs(5),
-    }
-}
-
 /// Check (f): the training command with DFH_SMOKE=1 under a short timeout; `dfh_diag.Run`
 /// stops the script after its first logged step, so shape errors surface in seconds.
 fn smoke(project: &Project, target: &Target) -> Result<Option<Refusal>> {
@@ -660,10 +625,10 @@ fn smoke(project: &Project, target: &Target) -> Result<Option<Refusal>> {
         paths::LOGS,
         target.number
     ));
-    let mut spec = run_spec(project, target, &log, &events);
-    spec.env.push((crate::env::SMOKE.into(), "1".into()));
-    spec.timeout = crate::config::parse_duration(&project.config.checks.smoke_timeout)
+    let timeout = crate::config::parse_duration(&project.config.checks.smoke_timeout)
         .unwrap_or(Duration::from_secs(120));
+    let mut spec = runs::spec(project, target.number, 1, &log, &events, timeout);
+    spec.env.push((crate::env::SMOKE.into(), "1".into()));
     let report = local::run(&spec, &mut |_| {})?;
     if report.succeeded() {
         return Ok(None);
@@ -751,10 +716,7 @@ fn apply_to_git(
         (moved, files.join())
     });
     moved.context("cannot move the branch back to the last kept commit")?;
-    match files {
-        Ok(result) => result?,
-        Err(_) => anyhow::bail!("restoring the editable files failed unexpectedly"),
-    }
+    files.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     Ok(())
 }
 
@@ -765,10 +727,7 @@ fn next_step(
     attempt: u32,
     abandoned: bool,
 ) -> String {
-    let flag = project
-        .lane
-        .map(|lane| format!(" --lane {lane}"))
-        .unwrap_or_default();
+    let flag = project.lane_flag();
     match decision.outcome {
         Outcome::Keep | Outcome::Discard => format!(
             "record what you learned: `dfh learn {number} \"...\"`, then plan the next experiment with `dfh plan{flag}`"

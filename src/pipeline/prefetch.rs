@@ -11,7 +11,6 @@
 //! unfinished run was settled in between; otherwise, or when git failed, the pipeline asks
 //! git itself, as before, so errors and refusals read the same.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::thread::JoinHandle;
 
@@ -23,11 +22,12 @@ pub struct Prefetch {
     thread: Option<JoinHandle<Answers>>,
 }
 
-/// What git answered, for HEAD at `parent`.
+/// What git answered, for HEAD at `parent` (none: nothing to take).
+#[derive(Default)]
 pub struct Answers {
     parent: String,
     status: Option<Vec<Change>>,
-    diff: Option<(String, BTreeMap<String, String>)>,
+    diff: Option<super::change::Diff>,
     tree: Option<String>,
     /// The experiment's commit of `tree`, made ahead for the latest planned experiment, and
     /// its message (see `commit_ahead`).
@@ -40,7 +40,7 @@ impl Prefetch {
         let git = project.git.clone();
         let editable = project.config.run.editable.clone();
         let scratch_index = project.scratch_index();
-        let journal = crate::journal::Journal::new(project.journal.path().to_path_buf());
+        let journal = project.journal.clone();
         let lane = project.lane;
         let thread = std::thread::Builder::new()
             .name("prefetch".into())
@@ -53,11 +53,11 @@ impl Prefetch {
         Self { thread }
     }
 
-    /// The answers, unless `settled` says an earlier run was settled (the branch and the index
-    /// may have moved since they were asked).
-    pub fn finish(mut self, settled: bool) -> Option<Answers> {
-        let answers = self.thread.take()?.join().ok()?;
-        (!settled).then_some(answers)
+    /// The answers; none when `settled` says an earlier run was settled (the branch and the
+    /// index may have moved since they were asked).
+    pub fn finish(mut self, settled: bool) -> Answers {
+        let answers = self.thread.take().and_then(|thread| thread.join().ok());
+        answers.filter(|_| !settled).unwrap_or_default()
     }
 }
 
@@ -67,8 +67,8 @@ impl Answers {
         self.status.take().filter(|_| self.parent == parent)
     }
 
-    /// `git diff -U0 parent -- editable` and the editable Python files at `parent`.
-    pub fn take_diff(&mut self, parent: &str) -> Option<(String, BTreeMap<String, String>)> {
+    /// `git diff -U0 parent -- editable` and the editable Python files it touches.
+    pub fn take_diff(&mut self, parent: &str) -> Option<super::change::Diff> {
         self.diff.take().filter(|_| self.parent == parent)
     }
 
@@ -77,10 +77,10 @@ impl Answers {
         self.tree.take().filter(|_| self.parent == parent)
     }
 
-    /// The commit of that tree on `parent` with `message`, when it was made ahead.
+    /// The commit of the tree on `parent` with `message`, when it was made ahead.
     pub fn take_commit(&mut self, parent: &str, message: &str) -> Option<String> {
         let (made_for, commit) = self.commit.take()?;
-        (self.parent == parent && made_for == message && self.tree.is_some()).then_some(commit)
+        (self.parent == parent && made_for == message).then_some(commit)
     }
 }
 
@@ -97,15 +97,7 @@ impl Drop for Prefetch {
 fn ask(git: &Git, editable: &[String], scratch_index: &Path) -> Answers {
     let parent = match git.head_info() {
         Ok(Some((_, parent, Some(_)))) => parent,
-        _ => {
-            return Answers {
-                parent: String::new(),
-                status: None,
-                diff: None,
-                tree: None,
-                commit: None,
-            }
-        }
+        _ => return Answers::default(),
     };
     // Three git processes at once: the status, the diff, and the tree (read by none of the
     // others; the tree is built in dfh's own index).

@@ -205,7 +205,8 @@ fn edit_in_tail(
     let Ok(tail) = edit(&text[start..]) else {
         return Ok(TailEdit::Whole);
     };
-    let unchanged = |file: &std::fs::File| -> std::io::Result<bool> {
+    // Still the file that was read: same inode, length and modification time.
+    let untouched = |file: &std::fs::File| -> std::io::Result<bool> {
         use std::os::unix::fs::MetadataExt;
         let now = std::fs::metadata(path)?;
         let open = file.metadata()?;
@@ -217,7 +218,7 @@ fn edit_in_tail(
         // The entry is the end of the file and the edit adds to it: one append, as the journal
         // does, and no copy (replacing a 3 MB file also costs its blocks' release).
         let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
-        if !unchanged(&file)? {
+        if !untouched(&file)? {
             return Ok(TailEdit::Changed);
         }
         file.write_all(added.as_bytes())
@@ -240,7 +241,7 @@ fn edit_in_tail(
         let _ = std::fs::remove_file(&temporary);
         return Err(error).with_context(|| format!("cannot write {}", temporary.display()));
     }
-    if !unchanged(&file)? {
+    if !untouched(&file)? {
         let _ = std::fs::remove_file(&temporary);
         return Ok(TailEdit::Changed);
     }

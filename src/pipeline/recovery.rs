@@ -119,11 +119,9 @@ pub fn restore_branch(project: &Project, started: &Started) -> Result<bool> {
         .git
         .update_refs(&[(&reference, &started.parent, Some(&started.commit))])?;
     // The index to reset is the tree's that ran it: the project's or its lane's worktree.
-    let work = match started.lane {
-        Some(lane) => crate::lanes::dir(&project.root, lane),
-        None => project.root.clone(),
-    };
-    crate::vcs::Git::new(work).reset_index_paths(&project.config.run.editable)?;
+    project
+        .git_in(started.lane)
+        .reset_index_paths(&project.config.run.editable)?;
     Ok(true)
 }
 

@@ -114,25 +114,8 @@ pub fn run_once_after(
     super::pause_point("started");
     let meanwhile = after_started()?;
     super::pause_point("launch");
-    let spec = RunSpec {
-        command: project.config.run.command.clone(),
-        dir: project.work.clone(),
-        env: vec![
-            (crate::env::EXPERIMENT.into(), plan.experiment.to_string()),
-            (
-                crate::env::BUDGET_SECONDS.into(),
-                project.config.budget().as_secs().to_string(),
-            ),
-            (crate::env::EVENTS.into(), events.display().to_string()),
-            (crate::env::SEED.into(), seed.to_string()),
-        ]
-        .into_iter()
-        .chain(crate::lanes::run_env(project))
-        .collect(),
-        log: project.path(&log),
-        timeout: plan.timeout.unwrap_or_else(|| project.config.timeout()),
-        grace: Duration::from_secs(5),
-    };
+    let timeout = plan.timeout.unwrap_or_else(|| project.config.timeout());
+    let spec = spec(project, plan.experiment, seed, &log, &events, timeout);
     let started = SystemTime::now();
     let journal = &project.journal;
     let number = plan.experiment;
@@ -219,11 +202,10 @@ pub fn run_once_after(
         .into());
     }
     super::pause_point("collect");
-    let metric = match compiled.join() {
-        Ok(compiled) => compiled,
-        Err(_) => regex::bytes::Regex::new(&project.config.metric.effective_pattern()),
-    }
-    .context("the metric pattern in dfh.toml does not compile")?;
+    let metric = compiled
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .context("the metric pattern in dfh.toml does not compile")?;
     let scan = logscan::scan(&project.path(&log), &metric)
         .with_context(|| format!("cannot read the log {log}"))?;
     let memory_gb = memory_gb(&scan.summary, &report);
@@ -256,6 +238,37 @@ pub fn run_once_after(
         started,
         warning,
     })
+}
+
+/// How experiment `experiment` runs with `seed`: the training command in the working tree,
+/// its output to `log` (relative to the root), and the variables a run gets.
+pub(super) fn spec(
+    project: &Project,
+    experiment: u32,
+    seed: u64,
+    log: &str,
+    events: &std::path::Path,
+    timeout: Duration,
+) -> RunSpec {
+    RunSpec {
+        command: project.config.run.command.clone(),
+        dir: project.work.clone(),
+        env: vec![
+            (crate::env::EXPERIMENT.into(), experiment.to_string()),
+            (
+                crate::env::BUDGET_SECONDS.into(),
+                project.config.budget().as_secs().to_string(),
+            ),
+            (crate::env::EVENTS.into(), events.display().to_string()),
+            (crate::env::SEED.into(), seed.to_string()),
+        ]
+        .into_iter()
+        .chain(crate::lanes::run_env(project))
+        .collect(),
+        log: project.path(log),
+        timeout,
+        grace: Duration::from_secs(5),
+    }
 }
 
 /// Peak memory in GB: the script's own `peak_vram_mb`, else the GPU's, else the RSS.

@@ -87,11 +87,23 @@ fn lane_messages() {
         insta::assert_snapshot!("lane_without_gpus", refusal(&env, &["run", "--lane", "2"]));
         env.write("dfh.toml", &config.replace("gpus = [\"0\"]", ""));
         assert_eq!(env.plan_in_lane(1, "first lane").code, 0);
+        let twice = env.plan_in_lane(1, "second idea");
+        assert_eq!(twice.code, 3, "{}", twice.stderr);
+        insta::assert_snapshot!("lane_already_planned", twice.stderr);
         env.write(
             ".dfh/lanes/1/train.py",
             &TRAIN.replace("LR = 0.1", "LR = 0.3"),
         );
-        env.dfh_ok(&["run", "--lane", "1"]);
+        // The project's own tree has an edit of its own: the lane's keep leaves it alone.
+        env.write("train.py", &TRAIN.replace("LR = 0.1", "LR = 0.12"));
+        let kept = env.dfh_ok(&["run", "--lane", "1"]);
+        let warning: Vec<&str> = kept
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with("warning:"))
+            .collect();
+        insta::assert_snapshot!("lane_keep_beside_edits", warning.join("\n"));
+        env.write("train.py", TRAIN);
         insta::assert_snapshot!(
             "lane_without_a_hypothesis",
             refusal(&env, &["run", "--lane", "1"])

@@ -24,8 +24,7 @@ fn plan_args<'a>(title: &'a str, inspired_by: &'a str) -> Vec<&'a str> {
 #[test]
 fn plan_appends_a_valid_entry_and_run_writes_its_result() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
     env.dfh_ok(&["learn", "1", "The", "baseline", "sets", "0.9."]);
     let run = env.dfh_ok(&plan_args("Higher LR", "Experiment 1"));
     assert!(
@@ -88,8 +87,7 @@ fn one_pending_hypothesis_at_a_time() {
 #[test]
 fn a_hand_written_entry_is_adopted_when_valid() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
     let mut text = env.read("docs/hypotheses.md");
     text.push_str(
         "\n## Experiment 2: Double the learning rate\n\n- **Hypothesis:** a higher LR\n  converges faster.\n- **Expected outcome:** val_bpb improves from 0.9 to ~0.8\n- **Inspired by:** Experiment 1\n- **Risk:** divergence\n- **Direction:** optimizer\n",
@@ -152,11 +150,8 @@ fn run_without_a_hypothesis_shows_the_filled_template() {
 #[test]
 fn learn_writes_into_an_entry_that_has_others_after_it() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("second");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
+    env.experiment("second", Some("0.05"));
     env.dfh_ok(&["learn", "1", "Baseline learning."]);
     let text = env.read("docs/hypotheses.md");
     let first = text
@@ -173,11 +168,8 @@ fn learn_writes_into_an_entry_that_has_others_after_it() {
 #[test]
 fn an_exact_repeat_of_a_discarded_change_is_refused() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("lower lr");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
+    env.experiment("lower lr", Some("0.05"));
     env.dfh_ok(&["learn", "2", "Lower LR hurts: 0.95."]);
     env.plan("lower lr again");
     env.set_lr("0.05");
@@ -218,11 +210,8 @@ fn plan_again(env: &TestEnv) {
 #[test]
 fn again_lets_a_repeat_run_and_shows_the_earlier_outcome() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("lower lr");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
+    env.experiment("lower lr", Some("0.05"));
     plan_again(&env);
     env.set_lr("0.05");
     let run = env.dfh_ok(&["run"]);
@@ -254,8 +243,7 @@ fn results_are_written_into_a_long_hypotheses_file() {
     env.write(path, &format!("{original}\n{preamble}"));
     let before = env.read(path);
     assert!(before.len() > 150 * 1024);
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
     let text = env.read(path);
     assert!(
         text.starts_with(&before),
@@ -293,11 +281,8 @@ fn results_are_written_into_a_long_hypotheses_file() {
 #[test]
 fn a_run_on_a_snapshot_still_knows_what_was_tried_and_learned() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("lower lr");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
+    env.experiment("lower lr", Some("0.05"));
     // A learning longer than the tail the snapshot allows: the next command writes one.
     let long = format!(
         "Lower LR hurts: 0.95. {}",

@@ -97,8 +97,7 @@ fn baseline_keeps_better_keeps_worse_discards() {
 #[test]
 fn an_exception_is_a_crash_and_the_branch_stays_at_the_best() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
     let best = env.head();
     env.plan("broken");
     env.write(
@@ -134,8 +133,7 @@ fn an_exception_is_a_crash_and_the_branch_stays_at_the_best() {
 #[test]
 fn a_metric_printed_by_a_failing_process_is_a_crash() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
     env.plan("diverges");
     env.write(
         "train.py",
@@ -400,18 +398,13 @@ fn a_huge_log_without_a_metric_is_scanned_in_bounded_memory() {
 #[test]
 fn each_experiment_commit_holds_its_parent_tree_and_the_editable_files() {
     let env = TestEnv::autoresearch();
-    env.plan("baseline");
-    env.dfh_ok(&["run"]);
-    env.plan("worse");
-    env.set_lr("0.05");
-    env.dfh_ok(&["run"]);
+    env.experiment("baseline", None);
+    env.experiment("worse", Some("0.05"));
     // The user commits a file of their own on the branch.
     env.write("data/extra.csv", "a,b\n1,2\n");
     env.git(&["add", "data/extra.csv"]);
     env.git(&["commit", "-q", "-m", "more data"]);
-    env.plan("better");
-    env.set_lr("0.2");
-    env.dfh_ok(&["run"]);
+    env.experiment("better", Some("0.2"));
     let files = env.git(&["ls-tree", "-r", "--name-only", "refs/dfh/exp/3"]);
     assert!(files.contains("data/extra.csv"), "{files}");
     assert!(env
@@ -448,9 +441,7 @@ fn each_experiment_commit_holds_its_parent_tree_and_the_editable_files() {
         &env.read("dfh.toml")
             .replace(r#"editable = ["train.py", "model.py"]"#, &line),
     );
-    env.plan("narrower lr");
-    env.set_lr("0.3");
-    env.dfh_ok(&["run"]);
+    env.experiment("narrower lr", Some("0.3"));
     assert_eq!(
         env.git(&["show", "refs/dfh/exp/5:model.py"]).trim(),
         restored.trim()

@@ -137,6 +137,15 @@ impl TestEnv {
         serde_json::from_str(&run.stdout).expect("status JSON")
     }
 
+    /// Plans `title`, sets `LR` to `lr` when one is given, and runs the experiment (exit 0).
+    pub fn experiment(&self, title: &str, lr: Option<&str>) -> Run {
+        self.plan(title);
+        if let Some(lr) = lr {
+            self.set_lr(lr);
+        }
+        self.dfh_ok(&["run"])
+    }
+
     /// Plans an experiment with a citation that always resolves.
     pub fn plan(&self, title: &str) -> Run {
         self.dfh_ok(&plan_args(title))
